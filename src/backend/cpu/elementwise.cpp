@@ -1,0 +1,298 @@
+#include "backend/cpu/elementwise.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "backend/cpu/parallel.h"
+#include "backend/cpu/strided.h"
+
+namespace strata::cpu {
+
+const char* name(UnaryOp op) {
+  static constexpr const char* kNames[] = {"neg",  "abs",      "sign", "exp", "log", "log1p",
+                                           "expm1", "sqrt",    "rsqrt", "tanh", "logistic",
+                                           "erf",  "sin",      "cos",  "floor", "ceil", "not"};
+  return kNames[static_cast<int>(op)];
+}
+const char* name(BinaryOp op) {
+  static constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow",
+                                           "max", "min", "and", "or",  "xor"};
+  return kNames[static_cast<int>(op)];
+}
+const char* name(CompareOp op) {
+  static constexpr const char* kNames[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+  return kNames[static_cast<int>(op)];
+}
+
+namespace {
+
+// Elements per tile: operands are staged in L1-sized dense tiles.
+constexpr int64_t kTile = 1024;
+
+// bool is stored as one byte holding 0 or 1; kernels see it as uint8_t.
+template <typename S>
+using lane_t = std::conditional_t<std::is_same_v<S, bool>, uint8_t, compute_t<S>>;
+
+// True when elements of `dtype` are stored exactly as C (so a dense operand is used in place).
+template <typename C>
+bool lane_matches(DType dtype) {
+  bool match = false;
+  visit_dtype(dtype, [&](auto tag) {
+    using S = decltype(tag);
+    using Lane = std::conditional_t<std::is_same_v<S, bool>, uint8_t, S>;
+    match = std::is_same_v<Lane, C>;
+  });
+  return match;
+}
+
+// Runs span(n, inputs, out) over the whole output in tiles.  Each input is used in place when it
+// is dense and already of compute type C; otherwise its tile is gathered (and converted).  The
+// output is written in place when its storage is the compute type D.
+template <typename C, typename D, size_t N, typename Span>
+void run_tiles(const std::array<const Array*, N>& inputs, const Array& out, Span span,
+               int64_t cost = 1) {
+  std::array<StridedReader, N> readers = [&]<size_t... I>(std::index_sequence<I...>) {
+    return std::array<StridedReader, N>{StridedReader(*inputs[I])...};
+  }(std::make_index_sequence<N>{});
+  visit_dtype(out.dtype(), [&](auto out_tag) {
+    using S = decltype(out_tag);
+    using Lane = std::conditional_t<std::is_same_v<S, bool>, uint8_t, S>;
+    Lane* out_base = static_cast<Lane*>(detail::mutable_data(out));
+    std::array<bool, N> direct{};
+    for (size_t k = 0; k < N; ++k) {
+      direct[k] = readers[k].dense() && lane_matches<C>(readers[k].dtype());
+    }
+    parallel_for(
+        out.size(),
+        [&](int64_t begin, int64_t end) {
+          alignas(64) C staged[N][kTile];
+          alignas(64) D result[kTile];
+          const C* ptrs[N];
+          for (int64_t t = begin; t < end; t += kTile) {
+            const int64_t n = std::min(kTile, end - t);
+            for (size_t k = 0; k < N; ++k) {
+              if (direct[k]) {
+                ptrs[k] = static_cast<const C*>(readers[k].base()) + t;
+              } else {
+                readers[k].template read<C>(t, n, staged[k]);
+                ptrs[k] = staged[k];
+              }
+            }
+            if constexpr (std::is_same_v<Lane, D>) {
+              span(n, ptrs, out_base + t);
+            } else {
+              span(n, ptrs, result);
+              for (int64_t i = 0; i < n; ++i) out_base[t + i] = convert<S>(result[i]);
+            }
+          }
+        },
+        cost);
+  });
+}
+
+template <typename T>
+constexpr bool kFloat = std::is_floating_point_v<T>;
+
+template <typename T>
+T integer_pow(T base, T exponent) {
+  if constexpr (std::is_signed_v<T>) {
+    if (exponent < 0) return base == 1 ? 1 : base == -1 ? ((exponent & 1) ? -1 : 1) : 0;
+  }
+  using U = std::make_unsigned_t<T>;  // wrap on overflow like XLA instead of signed UB
+  U result = 1, b = static_cast<U>(base);
+  for (auto e = static_cast<U>(exponent); e != 0; e >>= 1) {
+    if (e & 1) result *= b;
+    b *= b;
+  }
+  return static_cast<T>(result);
+}
+
+template <typename T>
+T integer_div(T a, T b) {
+  if (b == 0) return static_cast<T>(-1);  // XLA's defined result for division by zero
+  if constexpr (std::is_signed_v<T>) {
+    if (a == std::numeric_limits<T>::min() && b == -1) return a;  // overflow wraps, as in XLA
+  }
+  return static_cast<T>(a / b);
+}
+
+template <typename T>
+T logistic(T x) {
+  // Stable for large |x|: never exp of a large positive number.
+  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+template <typename T>
+void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
+  switch (op) {
+    case UnaryOp::Neg:
+      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(T(0) - x[i]);
+      return;
+    case UnaryOp::Abs:
+      if constexpr (std::is_unsigned_v<T>) {
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? static_cast<T>(T(0) - x[i]) : x[i];
+      }
+      return;
+    case UnaryOp::Sign:
+      for (int64_t i = 0; i < n; ++i) {
+        if constexpr (kFloat<T>) {
+          y[i] = std::isnan(x[i]) ? x[i] : static_cast<T>((x[i] > T(0)) - (x[i] < T(0)));
+        } else {
+          y[i] = static_cast<T>((x[i] > T(0)) - (x[i] < T(0)));
+        }
+      }
+      return;
+    case UnaryOp::Not:
+      if constexpr (std::is_same_v<T, uint8_t>) {
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i] == 0;
+      } else if constexpr (std::is_integral_v<T>) {
+        for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(~x[i]);
+      }
+      return;
+    default: break;
+  }
+  if constexpr (kFloat<T>) {
+    switch (op) {
+      case UnaryOp::Exp: for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]); return;
+      case UnaryOp::Log: for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]); return;
+      case UnaryOp::Log1p: for (int64_t i = 0; i < n; ++i) y[i] = std::log1p(x[i]); return;
+      case UnaryOp::Expm1: for (int64_t i = 0; i < n; ++i) y[i] = std::expm1(x[i]); return;
+      case UnaryOp::Sqrt: for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]); return;
+      case UnaryOp::Rsqrt: for (int64_t i = 0; i < n; ++i) y[i] = T(1) / std::sqrt(x[i]); return;
+      case UnaryOp::Tanh: for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]); return;
+      case UnaryOp::Logistic: for (int64_t i = 0; i < n; ++i) y[i] = logistic(x[i]); return;
+      case UnaryOp::Erf: for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]); return;
+      case UnaryOp::Sin: for (int64_t i = 0; i < n; ++i) y[i] = std::sin(x[i]); return;
+      case UnaryOp::Cos: for (int64_t i = 0; i < n; ++i) y[i] = std::cos(x[i]); return;
+      case UnaryOp::Floor: for (int64_t i = 0; i < n; ++i) y[i] = std::floor(x[i]); return;
+      case UnaryOp::Ceil: for (int64_t i = 0; i < n; ++i) y[i] = std::ceil(x[i]); return;
+      default: break;
+    }
+  }
+  fail(name(op), "no CPU kernel for this dtype (the shape rule should have rejected it)");
+}
+
+template <typename T>
+void binary_span(BinaryOp op, int64_t n, const T* a, const T* b, T* y) {
+  switch (op) {
+    case BinaryOp::Add:
+      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(a[i] + b[i]);
+      return;
+    case BinaryOp::Sub:
+      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(a[i] - b[i]);
+      return;
+    case BinaryOp::Mul:
+      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(a[i] * b[i]);
+      return;
+    case BinaryOp::Div:
+      if constexpr (kFloat<T>) {
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] / b[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) y[i] = integer_div(a[i], b[i]);
+      }
+      return;
+    case BinaryOp::Pow:
+      if constexpr (kFloat<T>) {
+        for (int64_t i = 0; i < n; ++i) y[i] = std::pow(a[i], b[i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i) y[i] = integer_pow(a[i], b[i]);
+      }
+      return;
+    case BinaryOp::Max:
+      for (int64_t i = 0; i < n; ++i) {
+        if constexpr (kFloat<T>) {
+          y[i] = (a[i] > b[i] || std::isnan(a[i])) ? a[i] : b[i];
+        } else {
+          y[i] = a[i] > b[i] ? a[i] : b[i];
+        }
+      }
+      return;
+    case BinaryOp::Min:
+      for (int64_t i = 0; i < n; ++i) {
+        if constexpr (kFloat<T>) {
+          y[i] = (a[i] < b[i] || std::isnan(a[i])) ? a[i] : b[i];
+        } else {
+          y[i] = a[i] < b[i] ? a[i] : b[i];
+        }
+      }
+      return;
+    default: break;
+  }
+  if constexpr (std::is_integral_v<T>) {
+    switch (op) {
+      case BinaryOp::And: for (int64_t i = 0; i < n; ++i) y[i] = a[i] & b[i]; return;
+      case BinaryOp::Or: for (int64_t i = 0; i < n; ++i) y[i] = a[i] | b[i]; return;
+      case BinaryOp::Xor: for (int64_t i = 0; i < n; ++i) y[i] = a[i] ^ b[i]; return;
+      default: break;
+    }
+  }
+  fail(name(op), "no CPU kernel for this dtype (the shape rule should have rejected it)");
+}
+
+template <typename T>
+void compare_span(CompareOp op, int64_t n, const T* a, const T* b, uint8_t* y) {
+  switch (op) {
+    case CompareOp::Eq: for (int64_t i = 0; i < n; ++i) y[i] = a[i] == b[i]; return;
+    case CompareOp::Ne: for (int64_t i = 0; i < n; ++i) y[i] = a[i] != b[i]; return;
+    case CompareOp::Lt: for (int64_t i = 0; i < n; ++i) y[i] = a[i] < b[i]; return;
+    case CompareOp::Le: for (int64_t i = 0; i < n; ++i) y[i] = a[i] <= b[i]; return;
+    case CompareOp::Gt: for (int64_t i = 0; i < n; ++i) y[i] = a[i] > b[i]; return;
+    case CompareOp::Ge: for (int64_t i = 0; i < n; ++i) y[i] = a[i] >= b[i]; return;
+  }
+}
+
+// Transcendental functions cost tens of cycles per element: split work across threads sooner.
+int64_t unary_cost(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg: case UnaryOp::Abs: case UnaryOp::Sign: case UnaryOp::Not:
+    case UnaryOp::Floor: case UnaryOp::Ceil: return 1;
+    default: return 16;
+  }
+}
+
+}  // namespace
+
+void unary(UnaryOp op, const Array& x, const Array& out) {
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using L = lane_t<decltype(tag)>;
+    run_tiles<L, L, 1>({&x}, out,
+                       [op](int64_t n, const L* const* in, L* y) { unary_span(op, n, in[0], y); },
+                       unary_cost(op));
+  });
+}
+
+void binary(BinaryOp op, const Array& a, const Array& b, const Array& out) {
+  visit_dtype(a.dtype(), [&](auto tag) {
+    using L = lane_t<decltype(tag)>;
+    run_tiles<L, L, 2>({&a, &b}, out, [op](int64_t n, const L* const* in, L* y) {
+      binary_span(op, n, in[0], in[1], y);
+    }, op == BinaryOp::Pow ? 16 : 1);
+  });
+}
+
+void compare(CompareOp op, const Array& a, const Array& b, const Array& out) {
+  visit_dtype(a.dtype(), [&](auto tag) {
+    using L = lane_t<decltype(tag)>;
+    run_tiles<L, uint8_t, 2>({&a, &b}, out, [op](int64_t n, const L* const* in, uint8_t* y) {
+      compare_span(op, n, in[0], in[1], y);
+    });
+  });
+}
+
+void select(const Array& pred, const Array& on_true, const Array& on_false, const Array& out) {
+  // The predicate is read as the branches' compute type (0 or 1) so one tile loop serves all three.
+  visit_dtype(on_true.dtype(), [&](auto tag) {
+    using L = lane_t<decltype(tag)>;
+    run_tiles<L, L, 3>({&pred, &on_true, &on_false}, out,
+                       [](int64_t n, const L* const* in, L* y) {
+                         for (int64_t i = 0; i < n; ++i) y[i] = in[0][i] != L(0) ? in[1][i] : in[2][i];
+                       });
+  });
+}
+
+}  // namespace strata::cpu

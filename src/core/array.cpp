@@ -1,0 +1,177 @@
+#include "strata/core/array.h"
+
+#include <cstdlib>
+#include <new>
+#include <sstream>
+
+#include "backend/cpu/strided.h"
+#include "strata/ops.h"
+
+namespace strata {
+
+// ---------------------------------------------------------------- Buffer
+std::shared_ptr<Buffer> Buffer::allocate(int64_t bytes) {
+  if (bytes < 0) fail("Buffer", "cannot allocate a negative size (", bytes, " bytes)");
+  // Round up to the alignment so aligned_alloc's contract holds; keep at least one line so every
+  // array, even an empty one, has a distinct non-null address.
+  const size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  return std::shared_ptr<Buffer>(new Buffer(p, bytes));
+}
+
+Buffer::~Buffer() { std::free(data_); }
+
+// ---------------------------------------------------------------- shapes
+std::string to_string(const Shape& shape) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  if (shape.size() == 1) os << ",";
+  os << ")";
+  return os.str();
+}
+
+namespace detail {
+
+int64_t shape_size(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Strides row_major_strides(const Shape& shape) {
+  Strides strides(shape.size());
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+static void check_shape(const Shape& shape, const char* api) {
+  for (int64_t d : shape) {
+    if (d < 0) fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
+  }
+}
+
+Array empty(const Shape& shape, DType dtype) {
+  check_shape(shape, "empty");
+  auto impl = std::make_shared<ArrayImpl>();
+  impl->shape = shape;
+  impl->strides = row_major_strides(shape);
+  impl->dtype = dtype;
+  impl->buffer = Buffer::allocate(shape_size(shape) * itemsize(dtype));
+  return Array(std::move(impl));
+}
+
+void* mutable_data(const Array& a) {
+  const ArrayImpl& impl = a.impl();
+  return static_cast<char*>(impl.buffer->data()) + impl.offset * itemsize(impl.dtype);
+}
+
+Array from_host(const void* data, Shape shape, DType dtype, const char* api) {
+  check_shape(shape, api);
+  Array out = empty(shape, dtype);
+  if (out.nbytes() > 0) std::memcpy(mutable_data(out), data, static_cast<size_t>(out.nbytes()));
+  return out;
+}
+
+Array make_view(const Array& base, Shape shape, Strides strides, int64_t offset) {
+  auto impl = std::make_shared<ArrayImpl>(base.impl());
+  impl->shape = std::move(shape);
+  impl->strides = std::move(strides);
+  impl->offset = offset;
+  return Array(std::move(impl));
+}
+
+Array with_weak_type(const Array& a, bool weak) {
+  if (a.weak_type() == weak) return a;
+  auto impl = std::make_shared<ArrayImpl>(a.impl());
+  impl->weak = weak;
+  return Array(std::move(impl));
+}
+
+}  // namespace detail
+
+Array weak_scalar(double value) {
+  return detail::with_weak_type(scalar(value), true);
+}
+Array weak_scalar(int64_t value) {
+  return detail::with_weak_type(scalar(value), true);
+}
+
+// ---------------------------------------------------------------- Array
+const detail::ArrayImpl& Array::impl() const {
+  if (!impl_) {
+    fail("Array", "this Array is empty (default-constructed); assign an array to it before use");
+  }
+  return *impl_;
+}
+
+int64_t Array::shape(int axis) const {
+  const int nd = ndim();
+  if (axis < -nd || axis >= nd) {
+    fail("Array::shape", "axis ", axis, " is out of range for an array of shape ",
+         to_string(shape()), " (ndim ", nd, ")");
+  }
+  return impl().shape[static_cast<size_t>(axis < 0 ? axis + nd : axis)];
+}
+
+int64_t Array::size() const { return detail::shape_size(shape()); }
+
+bool Array::is_contiguous() const {
+  const detail::ArrayImpl& i = impl();
+  int64_t expected = 1;
+  for (size_t d = i.shape.size(); d-- > 0;) {
+    if (i.shape[d] != 1 && i.strides[d] != expected) return false;
+    expected *= i.shape[d];
+  }
+  return true;
+}
+
+const void* Array::data() const {
+  const detail::ArrayImpl& i = impl();
+  return static_cast<const char*>(i.buffer->data()) + i.offset * strata::itemsize(i.dtype);
+}
+
+bool Array::shares_buffer_with(const Array& other) const {
+  return impl().buffer == other.impl().buffer;
+}
+
+Array Array::operator[](int64_t index) const {
+  if (ndim() == 0) fail("Array::operator[]", "cannot index a 0-d array; it has no leading axis");
+  const int64_t n = shape()[0];
+  if (index < -n || index >= n) {
+    fail("Array::operator[]", "index ", index, " is out of range for leading axis of size ", n,
+         " (shape ", to_string(shape()), ")");
+  }
+  if (index < 0) index += n;
+  Shape shape(this->shape().begin() + 1, this->shape().end());
+  Strides strides(this->strides().begin() + 1, this->strides().end());
+  return detail::make_view(*this, std::move(shape), std::move(strides),
+                           impl().offset + index * this->strides()[0]);
+}
+
+Array Array::slice(int64_t start, int64_t stop, int64_t step) const {
+  if (ndim() == 0) fail("Array::slice", "cannot slice a 0-d array; it has no leading axis");
+  return strata::slice(*this, {Slice{start, stop, step}});
+}
+
+Array Array::astype(DType dtype) const { return strata::astype(*this, dtype); }
+
+void Array::check_dtype(DType expected, const char* api) const {
+  if (dtype() != expected) {
+    fail(api, "requested element type ", expected, " but the array has dtype ", dtype(),
+         "; call astype(", expected, ") first or request ", dtype());
+  }
+}
+
+std::vector<uint8_t> Array::dense_bytes() const {
+  const Array dense = cpu::contiguous(*this);
+  const auto* p = static_cast<const uint8_t*>(dense.data());
+  return std::vector<uint8_t>(p, p + dense.nbytes());
+}
+
+}  // namespace strata

@@ -1,0 +1,149 @@
+#include "primitives/layout.h"
+
+#include "backend/cpu/strided.h"
+
+namespace strata::prim {
+
+namespace {
+// Compiled form of every layout primitive: materialise the eager view into the dense output.
+void copy_view(const Primitive& p, const std::vector<Array>& in, const std::vector<Array>& out) {
+  cpu::copy_into(p.eval_eager(in)[0], out[0]);
+}
+}  // namespace
+
+// ---------------------------------------------------------------- broadcast_in_dim
+std::vector<ValueType> BroadcastInDim::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  const Shape& from = in[0].shape;
+  if (dims_.size() != from.size()) {
+    fail(name(), "broadcast_dimensions ", axes_to_string(dims_), " must name one output axis per operand axis; operand has shape ", strata::to_string(from));
+  }
+  for (size_t i = 0; i < dims_.size(); ++i) {
+    const int d = dims_[i];
+    if (d < 0 || d >= static_cast<int>(shape_.size()) || (i > 0 && d <= dims_[i - 1]) ||
+        (from[i] != 1 && from[i] != shape_[static_cast<size_t>(d)])) {
+      fail(name(), "cannot broadcast operand of shape ", strata::to_string(from), " to shape ",
+           strata::to_string(shape_), " with broadcast_dimensions ", axes_to_string(dims_),
+           " (dimensions must be increasing, in range, and sizes equal or 1)");
+    }
+  }
+  return {ValueType{shape_, in[0].dtype, in[0].weak}};
+}
+
+std::vector<Array> BroadcastInDim::eval_eager(const std::vector<Array>& in) const {
+  const Array& x = in[0];
+  Strides strides(shape_.size(), 0);
+  for (size_t i = 0; i < dims_.size(); ++i) {
+    if (x.shape()[i] != 1) strides[static_cast<size_t>(dims_[i])] = x.strides()[i];
+  }
+  return {detail::make_view(x, shape_, std::move(strides), x.impl().offset)};
+}
+
+void BroadcastInDim::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  copy_view(*this, in, out);
+}
+
+std::string BroadcastInDim::params() const {
+  return detail::cat("shape=", strata::to_string(shape_), " broadcast_dimensions=", axes_to_string(dims_));
+}
+
+// ---------------------------------------------------------------- reshape
+std::vector<ValueType> Reshape::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  if (detail::shape_size(shape_) != detail::shape_size(in[0].shape)) {
+    fail(name(), "cannot reshape an array of shape ", strata::to_string(in[0].shape), " (",
+         detail::shape_size(in[0].shape), " elements) into shape ", strata::to_string(shape_), " (",
+         detail::shape_size(shape_), " elements)");
+  }
+  return {ValueType{shape_, in[0].dtype, in[0].weak}};
+}
+
+std::vector<Array> Reshape::eval_eager(const std::vector<Array>& in) const {
+  const Array x = cpu::contiguous(in[0]);  // a dense array reshapes as a view
+  return {detail::make_view(x, shape_, detail::row_major_strides(shape_), x.impl().offset)};
+}
+
+void Reshape::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  copy_view(*this, in, out);
+}
+
+std::string Reshape::params() const { return "new_sizes=" + strata::to_string(shape_); }
+
+// ---------------------------------------------------------------- transpose
+std::vector<ValueType> Transpose::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  const Shape& from = in[0].shape;
+  std::vector<bool> seen(from.size(), false);
+  bool ok = perm_.size() == from.size();
+  for (int p : perm_) {
+    ok = ok && p >= 0 && p < static_cast<int>(from.size()) && !seen[static_cast<size_t>(p)];
+    if (ok) seen[static_cast<size_t>(p)] = true;
+  }
+  if (!ok) {
+    fail(name(), "permutation ", axes_to_string(perm_), " is not a permutation of the ",
+         from.size(), " axes of shape ", strata::to_string(from));
+  }
+  Shape shape(from.size());
+  for (size_t i = 0; i < perm_.size(); ++i) shape[i] = from[static_cast<size_t>(perm_[i])];
+  return {ValueType{shape, in[0].dtype, in[0].weak}};
+}
+
+std::vector<Array> Transpose::eval_eager(const std::vector<Array>& in) const {
+  const Array& x = in[0];
+  Shape shape(perm_.size());
+  Strides strides(perm_.size());
+  for (size_t i = 0; i < perm_.size(); ++i) {
+    shape[i] = x.shape()[static_cast<size_t>(perm_[i])];
+    strides[i] = x.strides()[static_cast<size_t>(perm_[i])];
+  }
+  return {detail::make_view(x, std::move(shape), std::move(strides), x.impl().offset)};
+}
+
+void Transpose::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  copy_view(*this, in, out);
+}
+
+std::string Transpose::params() const { return "permutation=" + axes_to_string(perm_); }
+
+// ---------------------------------------------------------------- slice
+std::vector<ValueType> StaticSlice::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  const Shape& from = in[0].shape;
+  const size_t nd = from.size();
+  if (starts_.size() != nd || sizes_.size() != nd || steps_.size() != nd) {
+    fail(name(), "expected one (start, size, step) per axis of shape ", strata::to_string(from));
+  }
+  for (size_t i = 0; i < nd; ++i) {
+    const int64_t last = starts_[i] + (sizes_[i] - 1) * steps_[i];
+    const bool ok = steps_[i] != 0 && sizes_[i] >= 0 &&
+                    (sizes_[i] == 0 || (starts_[i] >= 0 && starts_[i] < from[i] && last >= 0 &&
+                                        last < from[i]));
+    if (!ok) {
+      fail(name(), "axis ", i, ": ", sizes_[i], " elements from ", starts_[i], " in steps of ",
+           steps_[i], " do not fit in size ", from[i]);
+    }
+  }
+  return {ValueType{sizes_, in[0].dtype, in[0].weak}};
+}
+
+std::vector<Array> StaticSlice::eval_eager(const std::vector<Array>& in) const {
+  const Array& x = in[0];
+  Strides strides(x.ndim());
+  int64_t offset = x.impl().offset;
+  for (size_t i = 0; i < strides.size(); ++i) {
+    strides[i] = x.strides()[i] * steps_[i];
+    if (sizes_[i] > 0) offset += starts_[i] * x.strides()[i];
+  }
+  return {detail::make_view(x, sizes_, std::move(strides), offset)};
+}
+
+void StaticSlice::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  copy_view(*this, in, out);
+}
+
+std::string StaticSlice::params() const {
+  return detail::cat("start_indices=", axes_to_string(starts_), " sizes=", axes_to_string(sizes_),
+                     " strides=", axes_to_string(steps_));
+}
+
+}  // namespace strata::prim

@@ -1,0 +1,69 @@
+// Layout primitives: broadcast_in_dim, reshape, transpose and static slice.  Eagerly they return
+// views of their operand (zero strides, permuted strides, offsets) instead of copying; compiled,
+// they copy into a dense output unless the compiler folds them into their consumer.
+#pragma once
+
+#include "primitives/primitive.h"
+
+namespace strata::prim {
+
+// lax.broadcast_in_dim: operand axis i becomes output axis dims[i] (sizes equal or operand 1).
+class BroadcastInDim : public Primitive {
+ public:
+  BroadcastInDim(Shape shape, std::vector<int> dims) : shape_(std::move(shape)), dims_(std::move(dims)) {}
+  const char* name() const override { return "broadcast_in_dim"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::string params() const override;
+
+ private:
+  Shape shape_;
+  std::vector<int> dims_;
+};
+
+class Reshape : public Primitive {
+ public:
+  explicit Reshape(Shape shape) : shape_(std::move(shape)) {}
+  const char* name() const override { return "reshape"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::string params() const override;
+
+ private:
+  Shape shape_;
+};
+
+// Output axis i is operand axis perm[i].
+class Transpose : public Primitive {
+ public:
+  explicit Transpose(std::vector<int> perm) : perm_(std::move(perm)) {}
+  const char* name() const override { return "transpose"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::string params() const override;
+  const std::vector<int>& perm() const { return perm_; }
+
+ private:
+  std::vector<int> perm_;
+};
+
+// Static strided slice: along axis i, sizes[i] elements starting at starts[i], stepping steps[i]
+// (which may be negative: a reversed view).  Indices are already normalised and in range.
+class StaticSlice : public Primitive {
+ public:
+  StaticSlice(std::vector<int64_t> starts, std::vector<int64_t> sizes, std::vector<int64_t> steps)
+      : starts_(std::move(starts)), sizes_(std::move(sizes)), steps_(std::move(steps)) {}
+  const char* name() const override { return "slice"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::string params() const override;
+
+ private:
+  std::vector<int64_t> starts_, sizes_, steps_;
+};
+
+}  // namespace strata::prim

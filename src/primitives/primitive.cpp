@@ -1,0 +1,64 @@
+#include "primitives/primitive.h"
+
+#include <sstream>
+
+
+namespace strata::prim {
+
+ValueType type_of(const Array& a) { return {a.shape(), a.dtype(), a.weak_type()}; }
+
+std::string to_string(const ValueType& t) {
+  static constexpr const char* kShort[] = {"bool", "i32", "u32", "i64", "f16", "bf16", "f32", "f64"};
+  std::ostringstream os;
+  os << kShort[static_cast<int>(t.dtype)] << "[";
+  for (size_t i = 0; i < t.shape.size(); ++i) os << (i ? "," : "") << t.shape[i];
+  os << "]";
+  return os.str();
+}
+
+std::vector<Array> Primitive::eval_eager(const std::vector<Array>& inputs) const {
+  std::vector<ValueType> types;
+  types.reserve(inputs.size());
+  for (const Array& a : inputs) types.push_back(type_of(a));
+  std::vector<Array> outputs;
+  for (const ValueType& t : infer(types)) {
+    outputs.push_back(detail::with_weak_type(detail::empty(t.shape, t.dtype), t.weak));
+  }
+  eval_cpu(inputs, outputs);
+  return outputs;
+}
+
+bool Primitive::is_equivalent(const Primitive& other) const {
+  return std::string_view(name()) == other.name() && params() == other.params();
+}
+
+std::vector<Array> bind(const PrimitivePtr& p, const std::vector<Array>& inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].valid()) {
+      fail(p->name(), "operand ", i, " is an empty Array (default-constructed); pass a real array");
+    }
+  }
+  return p->eval_eager(inputs);
+}
+
+Array bind1(const PrimitivePtr& p, const std::vector<Array>& inputs) {
+  return std::move(bind(p, inputs).front());
+}
+
+template <typename Int>
+static std::string axes_string(const std::vector<Int>& axes) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < axes.size(); ++i) os << (i ? ", " : "") << axes[i];
+  if (axes.size() == 1) os << ",";
+  os << ")";
+  return os.str();
+}
+std::string axes_to_string(const std::vector<int>& axes) { return axes_string(axes); }
+std::string axes_to_string(const std::vector<int64_t>& axes) { return axes_string(axes); }
+
+void expect_arity(const char* name, const std::vector<ValueType>& inputs, size_t n) {
+  if (inputs.size() != n) fail(name, "expected ", n, " operands, found ", inputs.size());
+}
+
+}  // namespace strata::prim

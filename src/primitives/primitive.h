@@ -1,0 +1,67 @@
+// The primitive interface: one class per primitive owns its shape/dtype rule and its CPU
+// evaluation (and, as the transforms land, its vjp and batching rules).  Everything in ops.h is
+// composed from these, so eager code, traced code and transformed code share one implementation.
+//
+// Primitives follow jax.lax conventions: operands already broadcast and promoted by the caller
+// (ops.h does that), attributes fixed at construction, outputs described by ValueType.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/core/array.h"
+
+namespace strata::prim {
+
+// The abstract value of an array: what the shape rule sees and produces.
+struct ValueType {
+  Shape shape;
+  DType dtype = DType::Float32;
+  bool weak = false;
+  friend bool operator==(const ValueType&, const ValueType&) = default;
+};
+ValueType type_of(const Array& a);
+std::string to_string(const ValueType& t);  // "f32[2,3]"
+
+class Primitive {
+ public:
+  virtual ~Primitive() = default;
+  virtual const char* name() const = 0;
+
+  // Shape/dtype rule.  Validates the operands (throwing strata::Error "[<name>] ...") and returns
+  // the output types.
+  virtual std::vector<ValueType> infer(const std::vector<ValueType>& inputs) const = 0;
+
+  // Evaluation into preallocated contiguous outputs of the inferred types.  Inputs may be any
+  // strided view.  This is the entry the compiled executor uses.
+  virtual void eval_cpu(const std::vector<Array>& inputs,
+                        const std::vector<Array>& outputs) const = 0;
+
+  // Eager evaluation.  The default allocates the outputs and calls eval_cpu; shape primitives
+  // override it to return views instead of copies.
+  virtual std::vector<Array> eval_eager(const std::vector<Array>& inputs) const;
+
+  // Attributes in the graph printer's syntax, e.g. "axes=(0, 1)".  Also the primitive's identity
+  // for CSE: two primitives with the same name and params are interchangeable.
+  virtual std::string params() const { return {}; }
+  bool is_equivalent(const Primitive& other) const;
+};
+using PrimitivePtr = std::shared_ptr<const Primitive>;
+
+// Applies a primitive to operands: checks them with infer(), then evaluates.
+std::vector<Array> bind(const PrimitivePtr& p, const std::vector<Array>& inputs);
+Array bind1(const PrimitivePtr& p, const std::vector<Array>& inputs);
+
+template <typename P, typename... Args>
+PrimitivePtr make(Args&&... args) {
+  return std::make_shared<const P>(std::forward<Args>(args)...);
+}
+
+// Helpers shared by the rule implementations.
+std::string axes_to_string(const std::vector<int>& axes);
+std::string axes_to_string(const std::vector<int64_t>& axes);
+void expect_arity(const char* name, const std::vector<ValueType>& inputs, size_t n);
+
+}  // namespace strata::prim
