@@ -1,0 +1,8 @@
+// The umbrella header: everything a strata user needs.
+#pragma once
+
+#include "strata/core/array.h"
+#include "strata/core/dtype.h"
+#include "strata/core/error.h"
+#include "strata/ops.h"
+#include "strata/tree/tree.h"
