@@ -71,8 +71,12 @@ void* mutable_data(const Array& a) {
   return static_cast<char*>(impl.buffer->data()) + impl.offset * itemsize(impl.dtype);
 }
 
-Array from_host(const void* data, Shape shape, DType dtype, const char* api) {
+Array from_host(const void* data, int64_t count, Shape shape, DType dtype, const char* api) {
   check_shape(shape, api);
+  if (count != shape_size(shape)) {
+    fail(api, "got ", count, " values for shape ", to_string(shape), ", which holds ",
+         shape_size(shape), "; pass exactly as many values as the shape has elements");
+  }
   Array out = empty(shape, dtype);
   if (out.nbytes() > 0) std::memcpy(mutable_data(out), data, static_cast<size_t>(out.nbytes()));
   return out;

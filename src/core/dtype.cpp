@@ -127,10 +127,11 @@ PromotedType promote_types(DType a, bool a_weak, DType b, bool b_weak) {
   if (a_weak || b_weak) {
     const DType weak = a_weak ? a : b;
     const DType strong = a_weak ? b : a;
-    // A weak value adopts the strong type unless its kind is higher: then it becomes the default
-    // type of its kind (i32 array * 0.5 -> float32; bool array + 1 -> int32).
+    // A weak value adopts the strong type unless its kind is higher: then the result is the
+    // default type of the weak kind and stays weak, as in JAX (i32 array * 0.5 -> weak float32,
+    // which then meets a float16 array as float16).
     if (kind_of(weak) <= kind_of(strong)) return {strong, false};
-    return {kind_of(weak) == Kind::Float ? kDefaultFloat : kDefaultInt, false};
+    return {kind_of(weak) == Kind::Float ? kDefaultFloat : kDefaultInt, true};
   }
   return {promote_strong(a, b), false};
 }

@@ -69,7 +69,7 @@ std::vector<Array> promote_and_broadcast(const char* api, const std::vector<Arra
   std::vector<Array> out;
   out.reserve(operands.size());
   for (const Array& a : operands) {
-    out.push_back(broadcast_to_shape(convert(a, t.dtype, t.weak && a.weak_type()), shape));
+    out.push_back(broadcast_to_shape(convert(a, t.dtype, t.weak), shape));
   }
   return out;
 }

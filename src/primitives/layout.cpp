@@ -1,5 +1,7 @@
 #include "primitives/layout.h"
 
+#include <optional>
+
 #include "backend/cpu/strided.h"
 
 namespace strata::prim {
@@ -58,9 +60,57 @@ std::vector<ValueType> Reshape::infer(const std::vector<ValueType>& in) const {
   return {ValueType{shape_, in[0].dtype, in[0].weak}};
 }
 
+namespace {
+// Strides that let a view of `shape` address the same elements as `x` in row-major order, or
+// nothing when the reshape mixes axes that are not laid out contiguously with each other (then a
+// copy is needed).  Old axes are grouped so each group's product equals a group of new axes;
+// within a group the old axes must be mutually contiguous.
+std::optional<Strides> reshape_strides(const Array& x, const Shape& shape) {
+  if (x.size() == 0) return detail::row_major_strides(shape);
+  Shape old_shape;
+  Strides old_strides;
+  for (int i = 0; i < x.ndim(); ++i) {
+    if (x.shape()[static_cast<size_t>(i)] == 1) continue;
+    old_shape.push_back(x.shape()[static_cast<size_t>(i)]);
+    old_strides.push_back(x.strides()[static_cast<size_t>(i)]);
+  }
+  Strides strides(shape.size(), 0);  // size-1 axes keep stride 0: they never move the cursor
+  size_t oi = 0, ni = 0;
+  while (ni < shape.size() && shape[ni] == 1) ++ni;
+  while (oi < old_shape.size()) {
+    size_t oj = oi + 1, nj = ni + 1;
+    int64_t old_product = old_shape[oi], new_product = shape[ni];
+    while (old_product != new_product) {
+      if (new_product < old_product) {
+        new_product *= shape[nj++];
+      } else {
+        old_product *= old_shape[oj++];
+      }
+    }
+    for (size_t k = oi; k + 1 < oj; ++k) {
+      if (old_strides[k] != old_strides[k + 1] * old_shape[k + 1]) return std::nullopt;
+    }
+    int64_t stride = old_strides[oj - 1];
+    for (size_t k = nj; k-- > ni;) {
+      if (shape[k] == 1) continue;
+      strides[k] = stride;
+      stride *= shape[k];
+    }
+    oi = oj;
+    ni = nj;
+    while (ni < shape.size() && shape[ni] == 1) ++ni;
+  }
+  return strides;
+}
+}  // namespace
+
 std::vector<Array> Reshape::eval_eager(const std::vector<Array>& in) const {
-  const Array x = cpu::contiguous(in[0]);  // a dense array reshapes as a view
-  return {detail::make_view(x, shape_, detail::row_major_strides(shape_), x.impl().offset)};
+  const Array& x = in[0];
+  if (auto strides = reshape_strides(x, shape_)) {
+    return {detail::make_view(x, shape_, std::move(*strides), x.impl().offset)};
+  }
+  const Array dense = cpu::contiguous(x);
+  return {detail::make_view(dense, shape_, detail::row_major_strides(shape_), dense.impl().offset)};
 }
 
 void Reshape::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {

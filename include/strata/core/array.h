@@ -103,7 +103,8 @@ std::string to_string(const Array& a);
 
 // ---------------------------------------------------------------- creation from host data
 namespace detail {
-Array from_host(const void* data, Shape shape, DType dtype, const char* api);
+// Copies `count` host elements into a new array of `shape`; throws if count != shape's size.
+Array from_host(const void* data, int64_t count, Shape shape, DType dtype, const char* api);
 // A fresh contiguous array whose storage the caller fills (kernels and creation functions only).
 Array empty(const Shape& shape, DType dtype);
 void* mutable_data(const Array& a);  // only on arrays fresh from empty()
@@ -117,9 +118,11 @@ template <Element T>
 Array array(const std::vector<T>& values, Shape shape) {
   if constexpr (std::is_same_v<T, bool>) {  // std::vector<bool> is packed: widen to one byte each
     std::vector<uint8_t> bytes(values.begin(), values.end());
-    return detail::from_host(bytes.data(), std::move(shape), DType::Bool, "array");
+    return detail::from_host(bytes.data(), static_cast<int64_t>(bytes.size()), std::move(shape),
+                             DType::Bool, "array");
   } else {
-    return detail::from_host(values.data(), std::move(shape), dtype_v<T>, "array");
+    return detail::from_host(values.data(), static_cast<int64_t>(values.size()), std::move(shape),
+                             dtype_v<T>, "array");
   }
 }
 template <Element T>
@@ -137,7 +140,7 @@ Array array(std::initializer_list<T> values) {
 // A 0-d array.  scalar(2.0) is float64, scalar(2.0f) float32: strongly typed, like np.float32(2).
 template <Element T>
 Array scalar(T value) {
-  return detail::from_host(&value, Shape{}, dtype_v<T>, "scalar");
+  return detail::from_host(&value, 1, Shape{}, dtype_v<T>, "scalar");
 }
 // A weakly typed 0-d array, as JAX makes from a Python scalar: it adopts the dtype of the array
 // it meets (x_f16 * weak_scalar(2.0) stays float16).

@@ -63,8 +63,10 @@ bool is_integer(DType t);  // int32, uint32, int64 (not bool)
 bool is_signed_integer(DType t);
 
 // JAX's promotion lattice (jnp.promote_types), extended with JAX's weak types: a weakly typed
-// operand (a C++ scalar mixed with an array) takes the other operand's type when it is of the
-// same or a higher kind.  The result is weak only when both operands are weak.
+// operand (a C++ scalar mixed with an array) takes the other operand's type when that is of the
+// same or a higher kind (bool < integer < float).  When the weak operand's kind is higher, the
+// result is the default type of that kind and stays weak (int32 array * 0.5 -> weak float32).
+// Two weak operands give a weak result of the higher kind.
 struct PromotedType {
   DType dtype;
   bool weak;

@@ -1,0 +1,140 @@
+#include "backend/cpu/data_movement.h"
+
+#include <cstring>
+
+#include "backend/cpu/parallel.h"
+#include "backend/cpu/strided.h"
+
+namespace strata::cpu {
+
+namespace {
+
+// Below this many elements per dense block, reading a strided source block by block costs more
+// (the reader recomputes its position each call) than materialising the source once.
+constexpr int64_t kMinStridedBlock = 64;
+
+// Copies elements [begin, begin + n) of `reader`'s view (row-major order) into dst, same dtype.
+void read_block(const StridedReader& reader, int64_t begin, int64_t n, void* dst) {
+  visit_dtype(reader.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    reader.read<T>(begin, n, static_cast<T*>(dst));
+  });
+}
+
+}  // namespace
+
+void write_window(const Array& src_in, const Array& dst, const std::vector<int64_t>& starts) {
+  const int64_t total = src_in.size();
+  if (total == 0) return;
+  const Shape& window = src_in.shape();
+  const Shape& full = dst.shape();
+  const int nd = static_cast<int>(window.size());
+  const int64_t item = dst.itemsize();
+  char* out = static_cast<char*>(detail::mutable_data(dst));
+  const Strides dst_strides = detail::row_major_strides(full);
+
+  // The window is a grid of dense blocks in dst: trailing axes the window spans completely merge
+  // with the first axis (from the end) that it does not, so axis-0 concatenation is one block
+  // per operand and a last-axis one is one block per row.
+  int split = nd - 1;
+  while (split > 0 && window[static_cast<size_t>(split)] == full[static_cast<size_t>(split)]) {
+    --split;
+  }
+  int64_t block = 1;
+  for (int i = std::max(split, 0); i < nd; ++i) block *= window[static_cast<size_t>(i)];
+  const int64_t blocks = total / block;
+  int64_t base = 0;
+  for (int i = 0; i < nd; ++i)
+    base += starts[static_cast<size_t>(i)] * dst_strides[static_cast<size_t>(i)];
+
+  // Short strided blocks: one dense copy of the source first, then plain memcpy per block.
+  const Array src =
+      (!src_in.is_contiguous() && block < kMinStridedBlock) ? contiguous(src_in) : src_in;
+  const bool dense = src.is_contiguous();
+  const char* src_bytes = static_cast<const char*>(src.data());
+  const StridedReader reader(src);
+
+  parallel_for(
+      blocks,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          // Offset of block b in dst: its multi-index over the window's leading `split` axes.
+          int64_t offset = base;
+          int64_t rest = b;
+          for (int i = split - 1; i >= 0; --i) {
+            const int64_t w = window[static_cast<size_t>(i)];
+            offset += (rest % w) * dst_strides[static_cast<size_t>(i)];
+            rest /= w;
+          }
+          char* to = out + offset * item;
+          if (dense) {
+            std::memcpy(to, src_bytes + b * block * item, static_cast<size_t>(block * item));
+          } else {
+            read_block(reader, b * block, block, to);
+          }
+        }
+      },
+      block);
+}
+
+void concatenate(const std::vector<Array>& inputs, int axis, const Array& out) {
+  std::vector<int64_t> starts(static_cast<size_t>(out.ndim()), 0);
+  for (const Array& in : inputs) {
+    write_window(in, out, starts);
+    starts[static_cast<size_t>(axis)] += in.shape()[static_cast<size_t>(axis)];
+  }
+}
+
+void iota(int dimension, const Array& out) {
+  const Shape& shape = out.shape();
+  int64_t inner = 1;
+  for (size_t i = static_cast<size_t>(dimension) + 1; i < shape.size(); ++i) inner *= shape[i];
+  const int64_t n = shape.empty() ? 1 : shape[static_cast<size_t>(dimension)];
+  visit_dtype(out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* data = static_cast<T*>(detail::mutable_data(out));
+    parallel_for(out.size(), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) data[i] = convert<T>((i / inner) % n);
+    });
+  });
+}
+
+void gather_rows(const Array& operand, const std::vector<int64_t>& rows, const Array& out) {
+  const Shape row_shape(operand.shape().begin() + 1, operand.shape().end());
+  const Strides row_strides(operand.strides().begin() + 1, operand.strides().end());
+  const int64_t row = detail::shape_size(row_shape);
+  const int64_t count = static_cast<int64_t>(rows.size());
+  if (row == 0 || count == 0) return;
+  const int64_t item = operand.itemsize();
+  const int64_t stride0 = operand.strides()[0];
+  const int64_t offset0 = operand.impl().offset;
+  char* to = static_cast<char*>(detail::mutable_data(out));
+  // Rows are dense when the trailing axes are row-major in storage: one memcpy per index.
+  const bool dense_rows =
+      detail::make_view(operand, row_shape, row_strides, offset0).is_contiguous();
+  const char* from = static_cast<const char*>(operand.data());
+  parallel_for(
+      count,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const int64_t r = rows[static_cast<size_t>(i)];
+          if (dense_rows) {
+            std::memcpy(to + i * row * item, from + r * stride0 * item,
+                        static_cast<size_t>(row * item));
+          } else {
+            const Array view =
+                detail::make_view(operand, row_shape, row_strides, offset0 + r * stride0);
+            read_block(StridedReader(view), 0, row, to + i * row * item);
+          }
+        }
+      },
+      row);
+}
+
+std::vector<int64_t> read_indices(const Array& indices) {
+  std::vector<int64_t> out(static_cast<size_t>(indices.size()));
+  if (!out.empty()) StridedReader(indices).read<int64_t>(0, indices.size(), out.data());
+  return out;
+}
+
+}  // namespace strata::cpu

@@ -1,0 +1,30 @@
+// Data-movement kernels: writing a view into a window of a dense array (concatenate,
+// dynamic_update_slice), gathering rows (take), filling an iota.  They copy bytes and never
+// convert: callers (the primitives) have already checked that dtypes agree.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "strata/core/array.h"
+
+namespace strata::cpu {
+
+// Copies `src` (any strided view) into the window of the dense array `dst` that starts at
+// `starts` and has src's shape.  The window must lie inside dst and share its dtype.
+void write_window(const Array& src, const Array& dst, const std::vector<int64_t>& starts);
+
+// Writes the operands one after another along `axis` into the dense array `out`.
+void concatenate(const std::vector<Array>& inputs, int axis, const Array& out);
+
+// Fills the dense array `out` with each element's index along `dimension`.
+void iota(int dimension, const Array& out);
+
+// out[i, ...] = operand[rows[i], ...] for the dense array `out` of shape
+// (rows.size(),) + operand.shape[1:] (flattened leading part).  Rows must be in range.
+void gather_rows(const Array& operand, const std::vector<int64_t>& rows, const Array& out);
+
+// Every element of an integer array (any view, any integer dtype) as int64, row-major.
+std::vector<int64_t> read_indices(const Array& indices);
+
+}  // namespace strata::cpu

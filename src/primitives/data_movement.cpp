@@ -1,0 +1,225 @@
+#include "primitives/data_movement.h"
+
+#include <algorithm>
+
+#include "backend/cpu/data_movement.h"
+#include "backend/cpu/strided.h"
+
+namespace strata::prim {
+
+namespace {
+
+// dynamic_slice / dynamic_update_slice take their start indices as 0-d integer operands (so they
+// can be traced values, e.g. a scan's loop counter), starting at operand `first`.
+void check_start_indices(const char* name, const std::vector<ValueType>& in, size_t first) {
+  for (size_t i = first; i < in.size(); ++i) {
+    if (!in[i].shape.empty() || !is_integer(in[i].dtype)) {
+      fail(name, "start index ", i - first, " must be a 0-d integer array, found ",
+           to_string(in[i]));
+    }
+  }
+}
+
+// Starts as XLA computes them: a negative index wraps once (JAX's _dynamic_slice_indices), then
+// each is clamped into [0, dim - size] so the window always fits.
+std::vector<int64_t> clamped_starts(const std::vector<Array>& in, size_t first, const Shape& dims,
+                                    const Shape& sizes) {
+  std::vector<int64_t> starts(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) {
+    int64_t s = cpu::read_indices(in[first + i])[0];
+    if (s < 0) s += dims[i];
+    // An empty window starts at 0, so views of it never point past the operand's storage.
+    starts[i] = sizes[i] == 0 ? 0 : std::clamp<int64_t>(s, 0, dims[i] - sizes[i]);
+  }
+  return starts;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- concatenate
+std::vector<ValueType> Concatenate::infer(const std::vector<ValueType>& in) const {
+  if (in.empty()) fail(name(), "expected at least one operand, found none");
+  const ValueType& first = in[0];
+  const int nd = static_cast<int>(first.shape.size());
+  if (axis_ < 0 || axis_ >= nd) {
+    fail(name(), "dimension ", axis_, " is out of range for operands of rank ", nd,
+         " (0-d operands cannot be concatenated)");
+  }
+  ValueType out = first;
+  for (size_t i = 1; i < in.size(); ++i) {
+    const ValueType& t = in[i];
+    if (t.dtype != first.dtype) {
+      fail(name(), "operands must share one dtype: operand 0 is ", to_string(first), ", operand ",
+           i, " is ", to_string(t), " (promote first, as strata::concatenate does)");
+    }
+    bool same = t.shape.size() == first.shape.size();
+    for (int d = 0; same && d < nd; ++d) {
+      same = d == axis_ || t.shape[static_cast<size_t>(d)] == first.shape[static_cast<size_t>(d)];
+    }
+    if (!same) {
+      fail(name(), "operand shapes must agree except along dimension ", axis_, ": operand 0 is ",
+           to_string(first), ", operand ", i, " is ", to_string(t));
+    }
+    out.shape[static_cast<size_t>(axis_)] += t.shape[static_cast<size_t>(axis_)];
+    out.weak = out.weak && t.weak;
+  }
+  return {out};
+}
+
+void Concatenate::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::concatenate(in, axis_, out[0]);
+}
+
+std::string Concatenate::params() const {
+  return detail::cat("dimension=", axis_);
+}
+
+// ---------------------------------------------------------------- iota
+std::vector<ValueType> Iota::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 0);
+  if (dtype_ == DType::Bool) fail(name(), "dtype must be numeric, found bool");
+  const int nd = static_cast<int>(shape_.size());
+  if (dimension_ < 0 || dimension_ >= nd) {
+    fail(name(), "dimension ", dimension_, " is out of range for shape ", strata::to_string(shape_),
+         " (valid: 0 to ", nd - 1, ")");
+  }
+  for (int64_t d : shape_) {
+    if (d < 0) fail(name(), "shape ", strata::to_string(shape_), " has a negative dimension");
+  }
+  return {ValueType{shape_, dtype_, false}};
+}
+
+void Iota::eval_cpu(const std::vector<Array>&, const std::vector<Array>& out) const {
+  cpu::iota(dimension_, out[0]);
+}
+
+std::string Iota::params() const {
+  return detail::cat("dtype=", dtype_, " shape=", strata::to_string(shape_),
+                     " dimension=", dimension_);
+}
+
+// ---------------------------------------------------------------- gather (take)
+std::vector<ValueType> Gather::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 2);
+  const ValueType& operand = in[0];
+  const ValueType& indices = in[1];
+  if (operand.shape.empty()) {
+    fail(api_, "cannot index a 0-d array: it has no leading axis to take rows from");
+  }
+  if (!is_integer(indices.dtype)) {
+    fail(api_, "indices must have an integer dtype (int32, uint32 or int64), found ",
+         to_string(indices), "; convert them with astype(int32)");
+  }
+  Shape shape = indices.shape;
+  shape.insert(shape.end(), operand.shape.begin() + 1, operand.shape.end());
+  return {ValueType{shape, operand.dtype, operand.weak}};
+}
+
+void Gather::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  const int64_t n = in[0].shape()[0];
+  std::vector<int64_t> rows = cpu::read_indices(in[1]);
+  if (n == 0) {
+    // Nothing to clamp into: the result is all zeros (only reachable with traced indices).
+    std::memset(detail::mutable_data(out[0]), 0, static_cast<size_t>(out[0].nbytes()));
+    return;
+  }
+  for (int64_t& r : rows) {
+    if (r < 0) r += n;
+    r = std::clamp<int64_t>(r, 0, n - 1);
+  }
+  cpu::gather_rows(in[0], rows, out[0]);
+}
+
+std::vector<Array> Gather::eval_eager(const std::vector<Array>& in) const {
+  std::vector<ValueType> types;
+  for (const Array& a : in) types.push_back(type_of(a));
+  infer(types);  // shape and dtype errors before reading the indices
+  const int64_t n = in[0].shape()[0];
+  const std::vector<int64_t> rows = cpu::read_indices(in[1]);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < -n || rows[i] >= n) {
+      fail(api_, "index ", rows[i], " (element ", i,
+           " of the indices) is out of range for axis 0 of size ", n, "; valid indices are ", -n,
+           " to ", n - 1);
+    }
+  }
+  return Primitive::eval_eager(in);
+}
+
+// ---------------------------------------------------------------- dynamic_slice
+std::vector<ValueType> DynamicSlice::infer(const std::vector<ValueType>& in) const {
+  if (in.empty()) fail(name(), "expected the operand and its start indices, found no operands");
+  const Shape& dims = in[0].shape;
+  if (sizes_.size() != dims.size() || in.size() != dims.size() + 1) {
+    fail(name(), "expected one slice size and one start index per axis of ", to_string(in[0]),
+         ", found ", sizes_.size(), " sizes ", axes_to_string(sizes_), " and ", in.size() - 1,
+         " start indices");
+  }
+  check_start_indices(name(), in, 1);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (sizes_[i] < 0 || sizes_[i] > dims[i]) {
+      fail(name(), "slice size ", sizes_[i], " on axis ", i, " does not fit in ", to_string(in[0]),
+           " (sizes must be between 0 and the axis size)");
+    }
+  }
+  return {ValueType{sizes_, in[0].dtype, in[0].weak}};
+}
+
+std::vector<Array> DynamicSlice::eval_eager(const std::vector<Array>& in) const {
+  std::vector<ValueType> types;
+  for (const Array& a : in) types.push_back(type_of(a));
+  infer(types);
+  const Array& x = in[0];
+  const std::vector<int64_t> starts = clamped_starts(in, 1, x.shape(), sizes_);
+  int64_t offset = x.impl().offset;
+  for (size_t i = 0; i < starts.size(); ++i) offset += starts[i] * x.strides()[i];
+  return {detail::make_view(x, sizes_, x.strides(), offset)};
+}
+
+void DynamicSlice::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::copy_into(eval_eager(in)[0], out[0]);
+}
+
+std::string DynamicSlice::params() const {
+  return "slice_sizes=" + axes_to_string(sizes_);
+}
+
+// ---------------------------------------------------------------- dynamic_update_slice
+std::vector<ValueType> DynamicUpdateSlice::infer(const std::vector<ValueType>& in) const {
+  if (in.size() < 2) {
+    fail(name(), "expected the operand, the update and start indices, found ", in.size(),
+         " operands");
+  }
+  const ValueType& operand = in[0];
+  const ValueType& update = in[1];
+  const size_t nd = operand.shape.size();
+  if (in.size() != nd + 2) {
+    fail(name(), "expected one start index per axis of ", to_string(operand), ", found ",
+         in.size() - 2);
+  }
+  if (update.dtype != operand.dtype || update.shape.size() != nd) {
+    fail(name(), "the update must have the operand's dtype and rank: operand ", to_string(operand),
+         ", update ", to_string(update));
+  }
+  for (size_t i = 0; i < nd; ++i) {
+    if (update.shape[i] > operand.shape[i]) {
+      fail(name(), "the update ", to_string(update), " is larger than the operand ",
+           to_string(operand), " on axis ", i);
+    }
+  }
+  check_start_indices(name(), in, 2);
+  return {operand};
+}
+
+void DynamicUpdateSlice::eval_cpu(const std::vector<Array>& in,
+                                  const std::vector<Array>& out) const {
+  const Array& operand = in[0];
+  // A compiled plan may hand the operand's own buffer as the output (an in-place update): then
+  // the copy is already done.
+  if (!(operand.is_contiguous() && operand.data() == out[0].data())) {
+    cpu::copy_into(operand, out[0]);
+  }
+  cpu::write_window(in[1], out[0], clamped_starts(in, 2, operand.shape(), in[1].shape()));
+}
+
+}  // namespace strata::prim

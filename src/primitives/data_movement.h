@@ -1,0 +1,87 @@
+// Data-movement primitives (jax.lax names): concatenate, iota, gather along the leading axis,
+// dynamic_slice and dynamic_update_slice.  Index operands are data (they may be traced values),
+// so out-of-range indices are clamped like XLA does; only eager take() checks its concrete
+// indices and reports the bad one.
+#pragma once
+
+#include <string>
+
+#include "primitives/primitive.h"
+
+namespace strata::prim {
+
+// lax.concatenate: operands of one dtype and rank whose shapes agree except along `axis`.
+class Concatenate : public Primitive {
+ public:
+  explicit Concatenate(int axis) : axis_(axis) {}
+  const char* name() const override { return "concatenate"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::string params() const override;
+  int axis() const { return axis_; }
+
+ private:
+  int axis_;
+};
+
+// lax.broadcasted_iota: no operands; each element is its index along `dimension`.
+class Iota : public Primitive {
+ public:
+  Iota(DType dtype, Shape shape, int dimension)
+      : dtype_(dtype), shape_(std::move(shape)), dimension_(dimension) {}
+  const char* name() const override { return "iota"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::string params() const override;
+
+ private:
+  DType dtype_;
+  Shape shape_;
+  int dimension_;
+};
+
+// Rows of the operand [N, ...] picked by integer indices of any shape; the result has shape
+// indices.shape + operand.shape[1:].  Negative indices wrap once.  eval_cpu clamps what is
+// still out of range (as XLA's gather does for traced indices); eager evaluation instead throws
+// "[<api>] index ... out of range", naming the public op that asked (`api`, e.g. "take").  The
+// api name only shapes error messages, so it is not part of params().
+class Gather : public Primitive {
+ public:
+  explicit Gather(std::string api = "gather") : api_(std::move(api)) {}
+  const char* name() const override { return "gather"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::string params() const override { return "axis=0"; }
+
+ private:
+  std::string api_;
+};
+
+// lax.dynamic_slice: operands are the array and one 0-d integer start index per axis.  Negative
+// starts wrap once, then each start is clamped so the slice of `sizes` fits.  Eagerly a view.
+class DynamicSlice : public Primitive {
+ public:
+  explicit DynamicSlice(Shape sizes) : sizes_(std::move(sizes)) {}
+  const char* name() const override { return "dynamic_slice"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::string params() const override;
+  const Shape& sizes() const { return sizes_; }
+
+ private:
+  Shape sizes_;
+};
+
+// lax.dynamic_update_slice: operands are the array, the update (same dtype and rank, no larger)
+// and one 0-d integer start index per axis, wrapped and clamped like dynamic_slice.  The result
+// is the array with the window replaced by the update.
+class DynamicUpdateSlice : public Primitive {
+ public:
+  const char* name() const override { return "dynamic_update_slice"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+};
+
+}  // namespace strata::prim
