@@ -1,6 +1,7 @@
 #include "strata/core/array.h"
 
 #include <cstdlib>
+#include <mutex>
 #include <new>
 #include <sstream>
 
@@ -10,17 +11,85 @@
 namespace strata {
 
 // ---------------------------------------------------------------- Buffer
+namespace {
+
+// Freed large blocks are kept for reuse: a fresh multi-megabyte allocation comes from mmap and
+// costs a page fault per 4 KiB on first touch, which would dominate eager elementwise ops on big
+// arrays.  Blocks are reused only for the same rounded size; the cache holds at most kCacheLimit
+// bytes and gives back the oldest blocks beyond that.
+constexpr size_t kCacheFrom = size_t{1} << 20;
+constexpr size_t kCacheLimit = size_t{256} << 20;
+
+size_t rounded_size(int64_t bytes) {
+  // Keep at least one cache line so every array, even an empty one, has its own address; large
+  // blocks round to 64 KiB so nearby sizes share cache entries.
+  const size_t align = static_cast<size_t>(bytes) >= kCacheFrom ? (size_t{64} << 10) : 64;
+  const size_t n = (static_cast<size_t>(bytes) + align - 1) / align * align;
+  return n == 0 ? 64 : n;
+}
+
+class BlockCache {
+ public:
+  void* take(size_t size) {
+    std::lock_guard lock(mutex_);
+    for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
+      if (it->size == size) {
+        void* p = it->data;
+        held_ -= size;
+        blocks_.erase(std::next(it).base());
+        return p;
+      }
+    }
+    return nullptr;
+  }
+  void give(void* p, size_t size) {
+    std::lock_guard lock(mutex_);
+    blocks_.push_back({p, size});
+    held_ += size;
+    while (held_ > kCacheLimit) {
+      std::free(blocks_.front().data);
+      held_ -= blocks_.front().size;
+      blocks_.erase(blocks_.begin());
+    }
+  }
+  ~BlockCache() {
+    for (const Block& b : blocks_) std::free(b.data);
+  }
+
+ private:
+  struct Block {
+    void* data;
+    size_t size;
+  };
+  std::mutex mutex_;
+  std::vector<Block> blocks_;
+  size_t held_ = 0;
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();  // never destroyed: buffers may outlive statics
+  return *cache;
+}
+
+}  // namespace
+
 std::shared_ptr<Buffer> Buffer::allocate(int64_t bytes) {
   if (bytes < 0) fail("Buffer", "cannot allocate a negative size (", bytes, " bytes)");
-  // Round up to the alignment so aligned_alloc's contract holds; keep at least one line so every
-  // array, even an empty one, has a distinct non-null address.
-  const size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  const size_t size = rounded_size(bytes);
+  void* p = size >= kCacheFrom ? block_cache().take(size) : nullptr;
+  if (p == nullptr) p = std::aligned_alloc(64, size);
   if (p == nullptr) throw std::bad_alloc();
   return std::shared_ptr<Buffer>(new Buffer(p, bytes));
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() {
+  const size_t size = rounded_size(bytes_);
+  if (size >= kCacheFrom) {
+    block_cache().give(data_, size);
+  } else {
+    std::free(data_);
+  }
+}
 
 // ---------------------------------------------------------------- shapes
 std::string to_string(const Shape& shape) {
