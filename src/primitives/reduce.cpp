@@ -1,0 +1,83 @@
+#include "primitives/reduce.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace strata::prim {
+
+Reduce::Reduce(cpu::ReduceOp op, std::vector<int> axes) : op_(op), axes_(std::move(axes)) {
+  // Canonical order, so equal reductions compare equal; repeats survive for infer() to report.
+  std::sort(axes_.begin(), axes_.end());
+}
+
+std::vector<ValueType> Reduce::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  const ValueType& t = in[0];
+  const int ndim = static_cast<int>(t.shape.size());
+  for (size_t i = 0; i < axes_.size(); ++i) {
+    if (axes_[i] < 0 || axes_[i] >= ndim) {
+      fail(name(), "axis ", axes_[i], " is out of range for an operand of type ", to_string(t),
+           " (axes must be in [0, ", ndim, "); normalise negative axes first)");
+    }
+    if (i > 0 && axes_[i] == axes_[i - 1]) {
+      fail(name(), "axes ", axes_to_string(axes_), " name axis ", axes_[i],
+           " more than once; name each reduced axis once");
+    }
+  }
+  if (op_ == cpu::ReduceOp::Sum && t.dtype == DType::Bool) {
+    fail(name(), "expected a numeric operand, found ", to_string(t),
+         "; convert bool to int32 first (strata::sum does, like jnp.sum)");
+  }
+  if (op_ != cpu::ReduceOp::Sum) {
+    for (int a : axes_) {
+      if (t.shape[static_cast<size_t>(a)] == 0) {
+        fail(name(), "cannot reduce an empty axis: axis ", a, " of ", to_string(t), " has size 0 (",
+             op_ == cpu::ReduceOp::Max ? "max" : "min",
+             " has no identity); reduce only non-empty axes");
+      }
+    }
+  }
+  Shape shape;
+  for (int i = 0; i < ndim; ++i) {
+    if (!std::binary_search(axes_.begin(), axes_.end(), i)) {
+      shape.push_back(t.shape[static_cast<size_t>(i)]);
+    }
+  }
+  return {ValueType{shape, t.dtype, t.weak}};
+}
+
+void Reduce::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::reduce(op_, in[0], axes_, out[0]);
+}
+
+std::vector<ValueType> ArgReduce::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  const ValueType& t = in[0];
+  const int ndim = static_cast<int>(t.shape.size());
+  if (axis_ < 0 || axis_ >= ndim) {
+    fail(name(), "axis ", axis_, " is out of range for an operand of type ", to_string(t),
+         " (the axis must be in [0, ", ndim, "); normalise negative axes first)");
+  }
+  const int64_t n = t.shape[static_cast<size_t>(axis_)];
+  if (n == 0) {
+    fail(name(), "cannot reduce an empty axis: axis ", axis_, " of ", to_string(t),
+         " has size 0, so there is no index to return; reduce only non-empty axes");
+  }
+  if (n > std::numeric_limits<int32_t>::max()) {
+    fail(name(), "axis ", axis_, " of ", to_string(t), " has ", n,
+         " elements, more than an int32 index can address");
+  }
+  Shape shape = t.shape;
+  shape.erase(shape.begin() + axis_);
+  return {ValueType{shape, DType::Int32, false}};
+}
+
+void ArgReduce::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::arg_reduce(is_max_, in[0], axis_, out[0]);
+}
+
+std::string ArgReduce::params() const {
+  return detail::cat("axes=", axes_to_string(std::vector<int>{axis_}), " index_dtype=int32");
+}
+
+}  // namespace strata::prim
