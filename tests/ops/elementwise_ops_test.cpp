@@ -184,7 +184,14 @@ TEST(ElementwiseOps, IntegerArithmeticIsDefinedEverywhere) {
   const Array expo = array<int32_t>({10, 3, 0, -4, -3, -1});
   EXPECT_EQ(pow(base, expo).to_vector<int32_t>(), (std::vector<int32_t>{1024, -8, 1, 1, -1, 0}));
   const Array big = array<int32_t>({2147483647});
+  const Array smallest = array<int32_t>({-2147483647 - 1});
   EXPECT_EQ((big + 1).to_vector<int32_t>(), (std::vector<int32_t>{-2147483647 - 1}));  // wraps
+  EXPECT_EQ((smallest - 1).to_vector<int32_t>(), (std::vector<int32_t>{2147483647}));
+  EXPECT_EQ((big * 2).to_vector<int32_t>(), (std::vector<int32_t>{-2}));
+  EXPECT_EQ(negative(smallest).to_vector<int32_t>(), (std::vector<int32_t>{-2147483647 - 1}));
+  EXPECT_EQ(abs(smallest).to_vector<int32_t>(), (std::vector<int32_t>{-2147483647 - 1}));
+  EXPECT_EQ((array<int64_t>({INT64_MAX}) + array<int64_t>({1})).to_vector<int64_t>(),
+            (std::vector<int64_t>{INT64_MIN}));
   EXPECT_EQ(negative(array<int32_t>({3, -4})).to_vector<int32_t>(), (std::vector<int32_t>{-3, 4}));
   EXPECT_EQ(abs(array<int64_t>({-7, 7})).to_vector<int64_t>(), (std::vector<int64_t>{7, 7}));
   EXPECT_EQ(maximum(array<uint32_t>({1, 9}), array<uint32_t>({5, 2})).to_vector<uint32_t>(),

@@ -94,6 +94,24 @@ void run_tiles(const std::array<const Array*, N>& inputs, const Array& out, Span
 template <typename T>
 constexpr bool kFloat = std::is_floating_point_v<T>;
 
+// Integer arithmetic wraps on overflow, as in XLA: computed in the unsigned twin, where wrapping
+// is defined, and converted back.
+template <typename T>
+struct wrap_type {
+  using type = T;
+};
+template <typename T>
+  requires std::is_integral_v<T>
+struct wrap_type<T> {
+  using type = std::make_unsigned_t<T>;
+};
+template <typename T>
+using wrap_t = typename wrap_type<T>::type;
+template <typename T>
+T wrap(wrap_t<T> v) {
+  return static_cast<T>(v);
+}
+
 template <typename T>
 T integer_pow(T base, T exponent) {
   if constexpr (std::is_signed_v<T>) {
@@ -129,13 +147,15 @@ template <typename T>
 void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
   switch (op) {
     case UnaryOp::Neg:
-      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(T(0) - x[i]);
+      for (int64_t i = 0; i < n; ++i) y[i] = wrap<T>(wrap_t<T>(0) - static_cast<wrap_t<T>>(x[i]));
       return;
     case UnaryOp::Abs:
       if constexpr (std::is_unsigned_v<T>) {
         for (int64_t i = 0; i < n; ++i) y[i] = x[i];
       } else {
-        for (int64_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? static_cast<T>(T(0) - x[i]) : x[i];
+        for (int64_t i = 0; i < n; ++i) {
+          y[i] = x[i] < T(0) ? wrap<T>(wrap_t<T>(0) - static_cast<wrap_t<T>>(x[i])) : x[i];
+        }
       }
       return;
     case UnaryOp::Sign:
@@ -181,13 +201,19 @@ template <typename T>
 void binary_span(BinaryOp op, int64_t n, const T* a, const T* b, T* y) {
   switch (op) {
     case BinaryOp::Add:
-      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(a[i] + b[i]);
+      for (int64_t i = 0; i < n; ++i) {
+        y[i] = wrap<T>(static_cast<wrap_t<T>>(a[i]) + static_cast<wrap_t<T>>(b[i]));
+      }
       return;
     case BinaryOp::Sub:
-      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(a[i] - b[i]);
+      for (int64_t i = 0; i < n; ++i) {
+        y[i] = wrap<T>(static_cast<wrap_t<T>>(a[i]) - static_cast<wrap_t<T>>(b[i]));
+      }
       return;
     case BinaryOp::Mul:
-      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(a[i] * b[i]);
+      for (int64_t i = 0; i < n; ++i) {
+        y[i] = wrap<T>(static_cast<wrap_t<T>>(a[i]) * static_cast<wrap_t<T>>(b[i]));
+      }
       return;
     case BinaryOp::Div:
       if constexpr (kFloat<T>) {
