@@ -1,9 +1,9 @@
 // Elementwise throughput against memory bandwidth over 16 M floats, in one run.  Each benchmark
 // reports the bytes it moves (reads + writes) per second, so the rates compare directly:
 //   memcpy            64 MiB read + 64 MiB written
-//   add kernel        2 x 64 MiB read + 64 MiB written, into a preallocated output (fused-loop cost)
-//   select kernel     3 inputs (pred is 16 MiB of bool) + 64 MiB written
-//   add, eager        the same add through ops.h, including allocating the 64 MiB result
+//   add kernel        2 x 64 MiB read + 64 MiB written, into a preallocated output (fused-loop
+//   cost) select kernel     3 inputs (pred is 16 MiB of bool) + 64 MiB written add, eager the same
+//   add through ops.h, including allocating the 64 MiB result
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -17,7 +17,9 @@ namespace {
 constexpr int64_t kN = 16 << 20;
 constexpr int64_t kBytes = kN * 4;
 
-strata::Array dense(double value) { return strata::full({kN}, value) * 1.0f; }  // no zero strides
+strata::Array dense(double value) {
+  return strata::full({kN}, value) * 1.0f;
+}  // no zero strides
 
 void BM_Memcpy(benchmark::State& state) {
   std::vector<float> src(kN, 1.f), dst(kN);

@@ -32,8 +32,8 @@ int main() {
   // ---- seed 002: identity then swap
   const st::Array weights = st::array<float>({1, 0, 0, 1, 0, 1, 1, 0}, {2, 2, 2});
   const st::Array x = st::array<float>({3, 4});
-  std::cout << "seed 002: scan_apply_layers(weights, [3, 4]) = "
-            << scan_apply_layers(weights, x) << "   (expected [4, 3])\n\n";
+  std::cout << "seed 002: scan_apply_layers(weights, [3, 4]) = " << scan_apply_layers(weights, x)
+            << "   (expected [4, 3])\n\n";
 
   // ---- W1-style deep MLP forward: y = relu(y W_i + b_i), B=64, F=512
   const int64_t batch = 64, features = 512, layers = 32;

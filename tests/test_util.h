@@ -67,17 +67,17 @@ inline void expect_all_close(const std::vector<double>& got, const std::vector<d
 }
 
 // Asserts that `expr` throws strata::Error whose message contains every fragment.
-#define EXPECT_STRATA_ERROR(expr, ...)                                              \
-  do {                                                                              \
-    try {                                                                           \
-      (void)(expr);                                                                 \
-      ADD_FAILURE() << "expected strata::Error from " #expr;                        \
-    } catch (const ::strata::Error& e) {                                            \
-      for (const char* fragment : {__VA_ARGS__}) {                                  \
-        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)          \
-            << "message: " << e.what() << "\nmissing: " << fragment;                \
-      }                                                                             \
-    }                                                                               \
+#define EXPECT_STRATA_ERROR(expr, ...)                                     \
+  do {                                                                     \
+    try {                                                                  \
+      (void)(expr);                                                        \
+      ADD_FAILURE() << "expected strata::Error from " #expr;               \
+    } catch (const ::strata::Error& e) {                                   \
+      for (const char* fragment : {__VA_ARGS__}) {                         \
+        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) \
+            << "message: " << e.what() << "\nmissing: " << fragment;       \
+      }                                                                    \
+    }                                                                      \
   } while (0)
 
 }  // namespace strata::testing

@@ -100,7 +100,7 @@ struct MeanVar {
 MeanVar mean_var(const Array& a, const Axes& axes);
 
 // ---------------------------------------------------------------- shape ops
-Array reshape(const Array& a, const Shape& shape);  // one -1 entry is inferred
+Array reshape(const Array& a, const Shape& shape);       // one -1 entry is inferred
 Array transpose(const Array& a, const Axes& perm = {});  // empty: reverse the axes
 Array swapaxes(const Array& a, int axis1, int axis2);
 Array broadcast_to(const Array& a, const Shape& shape);
@@ -165,11 +165,15 @@ Array weak(S s) {
   }
 }
 }  // namespace detail
-#define STRATA_SCALAR_OPERATOR(op)                                                \
-  template <Scalar S>                                                             \
-  Array operator op(const Array& a, S s) { return a op detail::weak(s); }         \
-  template <Scalar S>                                                             \
-  Array operator op(S s, const Array& a) { return detail::weak(s) op a; }
+#define STRATA_SCALAR_OPERATOR(op)         \
+  template <Scalar S>                      \
+  Array operator op(const Array& a, S s) { \
+    return a op detail::weak(s);           \
+  }                                        \
+  template <Scalar S>                      \
+  Array operator op(S s, const Array& a) { \
+    return detail::weak(s) op a;           \
+  }
 STRATA_SCALAR_OPERATOR(+)
 STRATA_SCALAR_OPERATOR(-)
 STRATA_SCALAR_OPERATOR(*)

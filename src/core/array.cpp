@@ -121,7 +121,8 @@ Strides row_major_strides(const Shape& shape) {
 
 static void check_shape(const Shape& shape, const char* api) {
   for (int64_t d : shape) {
-    if (d < 0) fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
+    if (d < 0)
+      fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
   }
 }
 
@@ -140,7 +141,7 @@ void* mutable_data(const Array& a) {
   return static_cast<char*>(impl.buffer->data()) + impl.offset * itemsize(impl.dtype);
 }
 
-Array from_host(const void* data, int64_t count, Shape shape, DType dtype, const char* api) {
+Array from_host(const void* data, int64_t count, const Shape& shape, DType dtype, const char* api) {
   check_shape(shape, api);
   if (count != shape_size(shape)) {
     fail(api, "got ", count, " values for shape ", to_string(shape), ", which holds ",
@@ -192,7 +193,9 @@ int64_t Array::shape(int axis) const {
   return impl().shape[static_cast<size_t>(axis < 0 ? axis + nd : axis)];
 }
 
-int64_t Array::size() const { return detail::shape_size(shape()); }
+int64_t Array::size() const {
+  return detail::shape_size(shape());
+}
 
 bool Array::is_contiguous() const {
   const detail::ArrayImpl& i = impl();
@@ -232,7 +235,9 @@ Array Array::slice(int64_t start, int64_t stop, int64_t step) const {
   return strata::slice(*this, {Slice{start, stop, step}});
 }
 
-Array Array::astype(DType dtype) const { return strata::astype(*this, dtype); }
+Array Array::astype(DType dtype) const {
+  return strata::astype(*this, dtype);
+}
 
 void Array::check_dtype(DType expected, const char* api) const {
   if (dtype() != expected) {

@@ -58,39 +58,57 @@ float16_t::operator float() const {
 
 int64_t itemsize(DType t) {
   switch (t) {
-    case DType::Bool: return 1;
+    case DType::Bool:
+      return 1;
     case DType::Float16:
-    case DType::BFloat16: return 2;
+    case DType::BFloat16:
+      return 2;
     case DType::Int32:
     case DType::UInt32:
-    case DType::Float32: return 4;
+    case DType::Float32:
+      return 4;
     case DType::Int64:
-    case DType::Float64: return 8;
+    case DType::Float64:
+      return 8;
   }
   fail("dtype", "unknown dtype code ", static_cast<int>(t));
 }
 
 std::string_view name(DType t) {
   switch (t) {
-    case DType::Bool: return "bool";
-    case DType::Int32: return "int32";
-    case DType::UInt32: return "uint32";
-    case DType::Int64: return "int64";
-    case DType::Float16: return "float16";
-    case DType::BFloat16: return "bfloat16";
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
+    case DType::Bool:
+      return "bool";
+    case DType::Int32:
+      return "int32";
+    case DType::UInt32:
+      return "uint32";
+    case DType::Int64:
+      return "int64";
+    case DType::Float16:
+      return "float16";
+    case DType::BFloat16:
+      return "bfloat16";
+    case DType::Float32:
+      return "float32";
+    case DType::Float64:
+      return "float64";
   }
   return "unknown";
 }
 
-std::ostream& operator<<(std::ostream& os, DType t) { return os << name(t); }
+std::ostream& operator<<(std::ostream& os, DType t) {
+  return os << name(t);
+}
 
 bool is_floating(DType t) {
   return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float32 || t == DType::Float64;
 }
-bool is_integer(DType t) { return t == DType::Int32 || t == DType::UInt32 || t == DType::Int64; }
-bool is_signed_integer(DType t) { return t == DType::Int32 || t == DType::Int64; }
+bool is_integer(DType t) {
+  return t == DType::Int32 || t == DType::UInt32 || t == DType::Int64;
+}
+bool is_signed_integer(DType t) {
+  return t == DType::Int32 || t == DType::Int64;
+}
 
 namespace {
 enum class Kind { Bool, Int, Float };
@@ -117,7 +135,9 @@ DType promote_strong(DType a, DType b) {
 }
 }  // namespace
 
-DType promote_types(DType a, DType b) { return promote_strong(a, b); }
+DType promote_types(DType a, DType b) {
+  return promote_strong(a, b);
+}
 
 PromotedType promote_types(DType a, bool a_weak, DType b, bool b_weak) {
   if (a_weak && b_weak) {

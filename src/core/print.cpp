@@ -55,7 +55,8 @@ std::vector<std::string> format_elements(const std::vector<T>& values) {
         min_abs = std::min(min_abs, std::fabs(v));
       }
     }
-    const bool scientific = max_abs >= 1e16 || (max_abs > 0 && (min_abs < 1e-4 || max_abs / min_abs > 1e3));
+    const bool scientific =
+        max_abs >= 1e16 || (max_abs > 0 && (min_abs < 1e-4 || max_abs / min_abs > 1e3));
     // Mantissa/fraction digits, padded to a common length so decimal points line up.
     std::vector<std::string> heads, tails;
     size_t tail_width = 0;
@@ -147,8 +148,10 @@ struct Printer {
     } else {
       const std::string blank_lines(static_cast<size_t>(nd - axis - 1), '\n');
       for (int64_t i = 0; i < shown(axis); ++i) {
-        if (i > 0) out += "," + blank_lines + std::string(indent + static_cast<size_t>(axis) + 1, ' ');
-        if (gap_before(axis, i)) out += "...," + blank_lines + std::string(indent + static_cast<size_t>(axis) + 1, ' ');
+        if (i > 0)
+          out += "," + blank_lines + std::string(indent + static_cast<size_t>(axis) + 1, ' ');
+        if (gap_before(axis, i))
+          out += "...," + blank_lines + std::string(indent + static_cast<size_t>(axis) + 1, ' ');
         print(axis + 1, offset + source_index(axis, i) * inner, inner);
       }
     }
@@ -161,9 +164,11 @@ struct Printer {
 std::ostream& operator<<(std::ostream& os, const Array& a) {
   if (!a.valid()) return os << "Array(<empty handle>)";
   std::vector<std::string> items;
-  cpu::visit_dtype(a.dtype(), [&](auto tag) { items = format_elements(a.to_vector<decltype(tag)>()); });
+  cpu::visit_dtype(a.dtype(),
+                   [&](auto tag) { items = format_elements(a.to_vector<decltype(tag)>()); });
   // The default dtypes of NumPy's repr (float64, int64, bool) are left implicit.
-  const bool show_dtype = a.dtype() != DType::Float64 && a.dtype() != DType::Int64 && a.dtype() != DType::Bool;
+  const bool show_dtype =
+      a.dtype() != DType::Float64 && a.dtype() != DType::Int64 && a.dtype() != DType::Bool;
   const std::string dtype_suffix = show_dtype ? detail::cat(", dtype=", a.dtype()) : "";
   if (a.ndim() == 0) return os << "array(" << items[0] << dtype_suffix << ")";
   if (a.size() == 0) {  // NumPy names the dtype of empty arrays even when it is a default

@@ -55,7 +55,9 @@ Array truth(const char* api, const Array& a) {
 }
 
 // A weakly typed constant of a's kind, for expressions like relu = max(x, 0).
-Array weak_constant(double v) { return weak_scalar(v); }
+Array weak_constant(double v) {
+  return weak_scalar(v);
+}
 
 }  // namespace
 
@@ -129,20 +131,48 @@ Array square(const Array& a) {
   return multiply(a, a);
 }
 
-Array exp(const Array& a) { return float_unary("exp", UnaryOp::Exp, a); }
-Array log(const Array& a) { return float_unary("log", UnaryOp::Log, a); }
-Array log1p(const Array& a) { return float_unary("log1p", UnaryOp::Log1p, a); }
-Array expm1(const Array& a) { return float_unary("expm1", UnaryOp::Expm1, a); }
-Array sqrt(const Array& a) { return float_unary("sqrt", UnaryOp::Sqrt, a); }
-Array rsqrt(const Array& a) { return float_unary("rsqrt", UnaryOp::Rsqrt, a); }
-Array tanh(const Array& a) { return float_unary("tanh", UnaryOp::Tanh, a); }
-Array logistic(const Array& a) { return float_unary("logistic", UnaryOp::Logistic, a); }
-Array sigmoid(const Array& a) { return float_unary("sigmoid", UnaryOp::Logistic, a); }
-Array erf(const Array& a) { return float_unary("erf", UnaryOp::Erf, a); }
-Array sin(const Array& a) { return float_unary("sin", UnaryOp::Sin, a); }
-Array cos(const Array& a) { return float_unary("cos", UnaryOp::Cos, a); }
-Array floor(const Array& a) { return float_unary("floor", UnaryOp::Floor, a); }
-Array ceil(const Array& a) { return float_unary("ceil", UnaryOp::Ceil, a); }
+Array exp(const Array& a) {
+  return float_unary("exp", UnaryOp::Exp, a);
+}
+Array log(const Array& a) {
+  return float_unary("log", UnaryOp::Log, a);
+}
+Array log1p(const Array& a) {
+  return float_unary("log1p", UnaryOp::Log1p, a);
+}
+Array expm1(const Array& a) {
+  return float_unary("expm1", UnaryOp::Expm1, a);
+}
+Array sqrt(const Array& a) {
+  return float_unary("sqrt", UnaryOp::Sqrt, a);
+}
+Array rsqrt(const Array& a) {
+  return float_unary("rsqrt", UnaryOp::Rsqrt, a);
+}
+Array tanh(const Array& a) {
+  return float_unary("tanh", UnaryOp::Tanh, a);
+}
+Array logistic(const Array& a) {
+  return float_unary("logistic", UnaryOp::Logistic, a);
+}
+Array sigmoid(const Array& a) {
+  return float_unary("sigmoid", UnaryOp::Logistic, a);
+}
+Array erf(const Array& a) {
+  return float_unary("erf", UnaryOp::Erf, a);
+}
+Array sin(const Array& a) {
+  return float_unary("sin", UnaryOp::Sin, a);
+}
+Array cos(const Array& a) {
+  return float_unary("cos", UnaryOp::Cos, a);
+}
+Array floor(const Array& a) {
+  return float_unary("floor", UnaryOp::Floor, a);
+}
+Array ceil(const Array& a) {
+  return float_unary("ceil", UnaryOp::Ceil, a);
+}
 
 // ---------------------------------------------------------------- activations
 Array relu(const Array& a) {
@@ -170,11 +200,15 @@ Array silu(const Array& a) {
 }
 
 // ---------------------------------------------------------------- comparisons and logic
-Array equal(const Array& a, const Array& b) { return compare_op("equal", CompareOp::Eq, a, b); }
+Array equal(const Array& a, const Array& b) {
+  return compare_op("equal", CompareOp::Eq, a, b);
+}
 Array not_equal(const Array& a, const Array& b) {
   return compare_op("not_equal", CompareOp::Ne, a, b);
 }
-Array less(const Array& a, const Array& b) { return compare_op("less", CompareOp::Lt, a, b); }
+Array less(const Array& a, const Array& b) {
+  return compare_op("less", CompareOp::Lt, a, b);
+}
 Array less_equal(const Array& a, const Array& b) {
   return compare_op("less_equal", CompareOp::Le, a, b);
 }
@@ -201,31 +235,61 @@ Array logical_or(const Array& a, const Array& b) {
 Array logical_xor(const Array& a, const Array& b) {
   return logical_op("logical_xor", BinaryOp::Xor, a, b);
 }
-Array logical_not(const Array& a) { return unary_op(UnaryOp::Not, truth("logical_not", a)); }
+Array logical_not(const Array& a) {
+  return unary_op(UnaryOp::Not, truth("logical_not", a));
+}
 
 Array where(const Array& cond, const Array& x, const Array& y) {
   const Array c = truth("where", cond);
   auto branches = ops::promote_and_broadcast("where", {x, y});
   const Shape shape = ops::broadcast_shapes("where", c.shape(), branches[0].shape());
-  return prim::bind1(prim::make<prim::Select>(),
-                     {ops::broadcast_to_shape(c, shape), ops::broadcast_to_shape(branches[0], shape),
-                      ops::broadcast_to_shape(branches[1], shape)});
+  return prim::bind1(prim::make<prim::Select>(), {ops::broadcast_to_shape(c, shape),
+                                                  ops::broadcast_to_shape(branches[0], shape),
+                                                  ops::broadcast_to_shape(branches[1], shape)});
 }
 
 // ---------------------------------------------------------------- operators
-Array operator+(const Array& a, const Array& b) { return add(a, b); }
-Array operator-(const Array& a, const Array& b) { return subtract(a, b); }
-Array operator*(const Array& a, const Array& b) { return multiply(a, b); }
-Array operator/(const Array& a, const Array& b) { return divide(a, b); }
-Array operator-(const Array& a) { return negative(a); }
-Array operator==(const Array& a, const Array& b) { return equal(a, b); }
-Array operator!=(const Array& a, const Array& b) { return not_equal(a, b); }
-Array operator<(const Array& a, const Array& b) { return less(a, b); }
-Array operator<=(const Array& a, const Array& b) { return less_equal(a, b); }
-Array operator>(const Array& a, const Array& b) { return greater(a, b); }
-Array operator>=(const Array& a, const Array& b) { return greater_equal(a, b); }
-Array operator&&(const Array& a, const Array& b) { return logical_and(a, b); }
-Array operator||(const Array& a, const Array& b) { return logical_or(a, b); }
-Array operator!(const Array& a) { return logical_not(a); }
+Array operator+(const Array& a, const Array& b) {
+  return add(a, b);
+}
+Array operator-(const Array& a, const Array& b) {
+  return subtract(a, b);
+}
+Array operator*(const Array& a, const Array& b) {
+  return multiply(a, b);
+}
+Array operator/(const Array& a, const Array& b) {
+  return divide(a, b);
+}
+Array operator-(const Array& a) {
+  return negative(a);
+}
+Array operator==(const Array& a, const Array& b) {
+  return equal(a, b);
+}
+Array operator!=(const Array& a, const Array& b) {
+  return not_equal(a, b);
+}
+Array operator<(const Array& a, const Array& b) {
+  return less(a, b);
+}
+Array operator<=(const Array& a, const Array& b) {
+  return less_equal(a, b);
+}
+Array operator>(const Array& a, const Array& b) {
+  return greater(a, b);
+}
+Array operator>=(const Array& a, const Array& b) {
+  return greater_equal(a, b);
+}
+Array operator&&(const Array& a, const Array& b) {
+  return logical_and(a, b);
+}
+Array operator||(const Array& a, const Array& b) {
+  return logical_or(a, b);
+}
+Array operator!(const Array& a) {
+  return logical_not(a);
+}
 
 }  // namespace strata

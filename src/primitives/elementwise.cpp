@@ -32,11 +32,15 @@ std::vector<ValueType> Unary::infer(const std::vector<ValueType>& in) const {
   switch (op_) {
     case UnaryOp::Neg:
     case UnaryOp::Abs:
-    case UnaryOp::Sign: require(t.dtype != DType::Bool, name(), t, "numeric (not bool)"); break;
+    case UnaryOp::Sign:
+      require(t.dtype != DType::Bool, name(), t, "numeric (not bool)");
+      break;
     case UnaryOp::Not:
       require(t.dtype == DType::Bool || is_integer(t.dtype), name(), t, "bool or integer");
       break;
-    default: require(is_floating(t.dtype), name(), t, "floating-point"); break;
+    default:
+      require(is_floating(t.dtype), name(), t, "floating-point");
+      break;
   }
   return {t};
 }
@@ -72,8 +76,8 @@ void Compare::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& o
 std::vector<ValueType> Select::infer(const std::vector<ValueType>& in) const {
   expect_arity(name(), in, 3);
   if (in[0].dtype != DType::Bool || in[0].shape != in[1].shape) {
-    fail(name(), "expected a bool predicate of the branches' shape ", strata::to_string(in[1].shape),
-         ", found ", to_string(in[0]));
+    fail(name(), "expected a bool predicate of the branches' shape ",
+         strata::to_string(in[1].shape), ", found ", to_string(in[0]));
   }
   return {same_type_operands(name(), {in[1], in[2]}, 2)};
 }

@@ -50,7 +50,8 @@ class Select : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
 };
 
-// convert_element_type.  `weak` is the result's weak-type flag (promotion keeps it, astype drops it).
+// convert_element_type.  `weak` is the result's weak-type flag (promotion keeps it, astype drops
+// it).
 class Convert : public Primitive {
  public:
   Convert(DType dtype, bool weak) : dtype_(dtype), weak_(weak) {}

@@ -18,7 +18,9 @@ std::vector<ValueType> BroadcastInDim::infer(const std::vector<ValueType>& in) c
   expect_arity(name(), in, 1);
   const Shape& from = in[0].shape;
   if (dims_.size() != from.size()) {
-    fail(name(), "broadcast_dimensions ", axes_to_string(dims_), " must name one output axis per operand axis; operand has shape ", strata::to_string(from));
+    fail(name(), "broadcast_dimensions ", axes_to_string(dims_),
+         " must name one output axis per operand axis; operand has shape ",
+         strata::to_string(from));
   }
   for (size_t i = 0; i < dims_.size(); ++i) {
     const int d = dims_[i];
@@ -46,7 +48,8 @@ void BroadcastInDim::eval_cpu(const std::vector<Array>& in, const std::vector<Ar
 }
 
 std::string BroadcastInDim::params() const {
-  return detail::cat("shape=", strata::to_string(shape_), " broadcast_dimensions=", axes_to_string(dims_));
+  return detail::cat("shape=", strata::to_string(shape_),
+                     " broadcast_dimensions=", axes_to_string(dims_));
 }
 
 // ---------------------------------------------------------------- reshape
@@ -117,7 +120,9 @@ void Reshape::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& o
   copy_view(*this, in, out);
 }
 
-std::string Reshape::params() const { return "new_sizes=" + strata::to_string(shape_); }
+std::string Reshape::params() const {
+  return "new_sizes=" + strata::to_string(shape_);
+}
 
 // ---------------------------------------------------------------- transpose
 std::vector<ValueType> Transpose::infer(const std::vector<ValueType>& in) const {
@@ -153,7 +158,9 @@ void Transpose::eval_cpu(const std::vector<Array>& in, const std::vector<Array>&
   copy_view(*this, in, out);
 }
 
-std::string Transpose::params() const { return "permutation=" + axes_to_string(perm_); }
+std::string Transpose::params() const {
+  return "permutation=" + axes_to_string(perm_);
+}
 
 // ---------------------------------------------------------------- slice
 std::vector<ValueType> StaticSlice::infer(const std::vector<ValueType>& in) const {
@@ -166,8 +173,8 @@ std::vector<ValueType> StaticSlice::infer(const std::vector<ValueType>& in) cons
   for (size_t i = 0; i < nd; ++i) {
     const int64_t last = starts_[i] + (sizes_[i] - 1) * steps_[i];
     const bool ok = steps_[i] != 0 && sizes_[i] >= 0 &&
-                    (sizes_[i] == 0 || (starts_[i] >= 0 && starts_[i] < from[i] && last >= 0 &&
-                                        last < from[i]));
+                    (sizes_[i] == 0 ||
+                     (starts_[i] >= 0 && starts_[i] < from[i] && last >= 0 && last < from[i]));
     if (!ok) {
       fail(name(), "axis ", i, ": ", sizes_[i], " elements from ", starts_[i], " in steps of ",
            steps_[i], " do not fit in size ", from[i]);

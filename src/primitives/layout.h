@@ -10,7 +10,8 @@ namespace strata::prim {
 // lax.broadcast_in_dim: operand axis i becomes output axis dims[i] (sizes equal or operand 1).
 class BroadcastInDim : public Primitive {
  public:
-  BroadcastInDim(Shape shape, std::vector<int> dims) : shape_(std::move(shape)), dims_(std::move(dims)) {}
+  BroadcastInDim(Shape shape, std::vector<int> dims)
+      : shape_(std::move(shape)), dims_(std::move(dims)) {}
   const char* name() const override { return "broadcast_in_dim"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;

@@ -2,13 +2,15 @@
 
 #include <sstream>
 
-
 namespace strata::prim {
 
-ValueType type_of(const Array& a) { return {a.shape(), a.dtype(), a.weak_type()}; }
+ValueType type_of(const Array& a) {
+  return {a.shape(), a.dtype(), a.weak_type()};
+}
 
 std::string to_string(const ValueType& t) {
-  static constexpr const char* kShort[] = {"bool", "i32", "u32", "i64", "f16", "bf16", "f32", "f64"};
+  static constexpr const char* kShort[] = {"bool", "i32",  "u32", "i64",
+                                           "f16",  "bf16", "f32", "f64"};
   std::ostringstream os;
   os << kShort[static_cast<int>(t.dtype)] << "[";
   for (size_t i = 0; i < t.shape.size(); ++i) os << (i ? "," : "") << t.shape[i];
@@ -54,8 +56,12 @@ static std::string axes_string(const std::vector<Int>& axes) {
   os << ")";
   return os.str();
 }
-std::string axes_to_string(const std::vector<int>& axes) { return axes_string(axes); }
-std::string axes_to_string(const std::vector<int64_t>& axes) { return axes_string(axes); }
+std::string axes_to_string(const std::vector<int>& axes) {
+  return axes_string(axes);
+}
+std::string axes_to_string(const std::vector<int64_t>& axes) {
+  return axes_string(axes);
+}
 
 void expect_arity(const char* name, const std::vector<ValueType>& inputs, size_t n) {
   if (inputs.size() != n) fail(name, "expected ", n, " operands, found ", inputs.size());

@@ -24,8 +24,7 @@ TEST(ArrayPrint, FloatsUseShortestRoundTripDigits) {
   EXPECT_EQ(to_string(scalar(1.0 / 3.0)), "array(0.33333333)");
   EXPECT_EQ(to_string(astype(scalar(0.1f), DType::Float16)), "array(0.1, dtype=float16)");
   EXPECT_EQ(to_string(array<double>({1e-5, 1.0})), "array([1.e-05, 1.e+00])");
-  EXPECT_EQ(to_string(array<double>({std::nan(""), 1.0, -INFINITY})),
-            "array([ nan,   1., -inf])");
+  EXPECT_EQ(to_string(array<double>({std::nan(""), 1.0, -INFINITY})), "array([ nan,   1., -inf])");
 }
 
 TEST(ArrayPrint, SummarisesLargeArraysAndWrapsLongRows) {
@@ -33,7 +32,8 @@ TEST(ArrayPrint, SummarisesLargeArraysAndWrapsLongRows) {
   EXPECT_EQ(big, "array([   0,    1,    2, ..., 1997, 1998, 1999])");
   const std::string wide = to_string(arange(30, DType::Int64));
   EXPECT_NE(wide.find(",\n       "), std::string::npos) << wide;  // wrapped at 75 columns
-  for (size_t start = 0, end; (end = wide.find('\n', start)) != std::string::npos; start = end + 1) {
+  for (size_t start = 0, end; (end = wide.find('\n', start)) != std::string::npos;
+       start = end + 1) {
     EXPECT_LE(end - start, 75u);
   }
 }

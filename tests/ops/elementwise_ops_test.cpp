@@ -36,12 +36,13 @@ std::vector<UnaryCase> unary_cases() {
       {"log", [](const Array& a) { return log(a); }, [](double x) { return std::log(x); }, 0.01, 9},
       {"log1p", [](const Array& a) { return log1p(a); }, [](double x) { return std::log1p(x); },
        -0.9, 9},
-      {"expm1", [](const Array& a) { return expm1(a); }, [](double x) { return std::expm1(x); },
-       -3, 3},
+      {"expm1", [](const Array& a) { return expm1(a); }, [](double x) { return std::expm1(x); }, -3,
+       3},
       {"sqrt", [](const Array& a) { return sqrt(a); }, [](double x) { return std::sqrt(x); }, 0, 9},
-      {"rsqrt", [](const Array& a) { return rsqrt(a); },
-       [](double x) { return 1 / std::sqrt(x); }, 0.01, 9},
-      {"tanh", [](const Array& a) { return tanh(a); }, [](double x) { return std::tanh(x); }, -4, 4},
+      {"rsqrt", [](const Array& a) { return rsqrt(a); }, [](double x) { return 1 / std::sqrt(x); },
+       0.01, 9},
+      {"tanh", [](const Array& a) { return tanh(a); }, [](double x) { return std::tanh(x); }, -4,
+       4},
       {"logistic", [](const Array& a) { return logistic(a); },
        [](double x) { return 1 / (1 + std::exp(-x)); }, -30, 30},
       {"sigmoid", [](const Array& a) { return sigmoid(a); },
@@ -49,11 +50,12 @@ std::vector<UnaryCase> unary_cases() {
       {"erf", [](const Array& a) { return erf(a); }, [](double x) { return std::erf(x); }, -3, 3},
       {"sin", [](const Array& a) { return sin(a); }, [](double x) { return std::sin(x); }, -4, 4},
       {"cos", [](const Array& a) { return cos(a); }, [](double x) { return std::cos(x); }, -4, 4},
-      {"floor", [](const Array& a) { return floor(a); }, [](double x) { return std::floor(x); },
-       -4, 4},
-      {"ceil", [](const Array& a) { return ceil(a); }, [](double x) { return std::ceil(x); }, -4, 4},
-      {"relu", [](const Array& a) { return relu(a); }, [](double x) { return x > 0 ? x : 0; },
-       -3, 3},
+      {"floor", [](const Array& a) { return floor(a); }, [](double x) { return std::floor(x); }, -4,
+       4},
+      {"ceil", [](const Array& a) { return ceil(a); }, [](double x) { return std::ceil(x); }, -4,
+       4},
+      {"relu", [](const Array& a) { return relu(a); }, [](double x) { return x > 0 ? x : 0; }, -3,
+       3},
       {"silu", [](const Array& a) { return silu(a); },
        [](double x) { return x / (1 + std::exp(-x)); }, -6, 6},
       {"gelu_tanh", [](const Array& a) { return gelu(a); }, ref_gelu_tanh, -5, 5},
@@ -126,8 +128,8 @@ TEST(ElementwiseOps, BinaryBroadcastsLikeNumPy) {
        [](double a, double b) { return std::pow(std::fabs(a), b); }},
   };
   const std::vector<std::pair<Shape, Shape>> shapes = {
-      {{4, 5}, {4, 5}}, {{3, 1, 5}, {4, 1}}, {{5}, {2, 3, 5}}, {{}, {3, 2}}, {{2, 1}, {}},
-      {{0, 3}, {3}},    {{1}, {0}}};
+      {{4, 5}, {4, 5}}, {{3, 1, 5}, {4, 1}}, {{5}, {2, 3, 5}}, {{}, {3, 2}},
+      {{2, 1}, {}},     {{0, 3}, {3}},       {{1}, {0}}};
   for (const BinaryCase& c : cases) {
     for (const auto& [sa, sb] : shapes) {
       for (DType dt : {DType::Float32, DType::Float64}) {
@@ -255,14 +257,15 @@ TEST(ElementwiseOps, WhereBroadcastsAndPromotes) {
 
 TEST(ElementwiseOps, AcceptsStridedViews) {
   const Array base = random_array({6, 8}, DType::Float32, 9);
-  const Array t = transpose(base);                        // (8, 6), strides (1, 8)
-  const Array s = base.slice(1, 6, 2);                    // rows 1, 3, 5
-  const Array b = broadcast_to(base[2], {3, 8});          // zero-stride rows
+  const Array t = transpose(base);                // (8, 6), strides (1, 8)
+  const Array s = base.slice(1, 6, 2);            // rows 1, 3, 5
+  const Array b = broadcast_to(base[2], {3, 8});  // zero-stride rows
   const auto vb = to_doubles(base);
   const Array y = t * 2.0f;
   for (int i = 0; i < 8; ++i) {
     for (int j = 0; j < 6; ++j) {
-      ASSERT_EQ(to_doubles(y)[static_cast<size_t>(i * 6 + j)], 2 * vb[static_cast<size_t>(j * 8 + i)]);
+      ASSERT_EQ(to_doubles(y)[static_cast<size_t>(i * 6 + j)],
+                2 * vb[static_cast<size_t>(j * 8 + i)]);
     }
   }
   const auto vs = to_doubles(s + b);
@@ -282,8 +285,8 @@ TEST(ElementwiseOps, LargeArraysUseAllThreadsAndStayExact) {
   const Array sum = a * b + a;
   const auto va = to_doubles(a), vb = to_doubles(b), vs = to_doubles(sum);
   for (size_t i = 0; i < vs.size(); ++i) {
-    const float want = static_cast<float>(va[i]) * static_cast<float>(vb[i % 700]) +
-                       static_cast<float>(va[i]);
+    const float want =
+        static_cast<float>(va[i]) * static_cast<float>(vb[i % 700]) + static_cast<float>(va[i]);
     ASSERT_EQ(static_cast<float>(vs[i]), want) << i;
   }
 }
@@ -308,7 +311,8 @@ TEST(ElementwiseOps, AstypeConvertsLikeXla) {
   EXPECT_EQ(astype(array<bool>({true, false}), DType::Float32).to_vector<float>(),
             (std::vector<float>{1.f, 0.f}));
   // float32 -> float16 rounds to nearest even: 1 + 2^-11 is a tie between 1 and 1 + 2^-10.
-  const Array h = astype(array<float>({1.f + 0x1p-11f, 1.f + 3 * 0x1p-11f, 70000.f}), DType::Float16);
+  const Array h =
+      astype(array<float>({1.f + 0x1p-11f, 1.f + 3 * 0x1p-11f, 70000.f}), DType::Float16);
   EXPECT_EQ(to_doubles(h), (std::vector<double>{1.0, 1.0 + 0x1p-9, INFINITY}));
   const Array same = array<float>({1.f});
   EXPECT_TRUE(astype(same, DType::Float32).shares_buffer_with(same));
@@ -327,8 +331,9 @@ TEST(ElementwiseOps, ErrorsNameTheOpAndTheShapes) {
 TEST(ElementwisePrimitives, RulesRejectUnbroadcastOperands) {
   using prim::ValueType;
   const prim::Binary add(cpu::BinaryOp::Add);
-  EXPECT_STRATA_ERROR(add.infer({ValueType{{2, 3}, DType::Float32}, ValueType{{3}, DType::Float32}}),
-                      "[add]", "f32[2,3]", "f32[3]");
+  EXPECT_STRATA_ERROR(
+      add.infer({ValueType{{2, 3}, DType::Float32}, ValueType{{3}, DType::Float32}}), "[add]",
+      "f32[2,3]", "f32[3]");
   EXPECT_STRATA_ERROR(add.infer({ValueType{{2}, DType::Float32}, ValueType{{2}, DType::Int32}}),
                       "[add]", "i32[2]");
   const prim::Unary exp_p(cpu::UnaryOp::Exp);
@@ -337,7 +342,8 @@ TEST(ElementwisePrimitives, RulesRejectUnbroadcastOperands) {
   EXPECT_STRATA_ERROR(and_p.infer({ValueType{{2}, DType::Float32}, ValueType{{2}, DType::Float32}}),
                       "[and]", "bool or integer");
   // Weak only when every operand is weak.
-  const auto t = add.infer({ValueType{{}, DType::Float32, true}, ValueType{{}, DType::Float32, false}});
+  const auto t =
+      add.infer({ValueType{{}, DType::Float32, true}, ValueType{{}, DType::Float32, false}});
   EXPECT_FALSE(t[0].weak);
 }
 

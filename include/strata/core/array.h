@@ -1,8 +1,8 @@
 // strata::Array — an immutable n-dimensional value with shared ownership of its storage.
 //
 // Copies are cheap (a reference count).  Storage is a 64-byte-aligned Buffer; an Array is a view
-// onto it (shape, strides in elements, offset), so indexing or slicing the leading axis, transposing
-// or broadcasting makes a new view without copying.  Element order is row-major.
+// onto it (shape, strides in elements, offset), so indexing or slicing the leading axis,
+// transposing or broadcasting makes a new view without copying.  Element order is row-major.
 #pragma once
 
 #include <cstdint>
@@ -104,7 +104,7 @@ std::string to_string(const Array& a);
 // ---------------------------------------------------------------- creation from host data
 namespace detail {
 // Copies `count` host elements into a new array of `shape`; throws if count != shape's size.
-Array from_host(const void* data, int64_t count, Shape shape, DType dtype, const char* api);
+Array from_host(const void* data, int64_t count, const Shape& shape, DType dtype, const char* api);
 // A fresh contiguous array whose storage the caller fills (kernels and creation functions only).
 Array empty(const Shape& shape, DType dtype);
 void* mutable_data(const Array& a);  // only on arrays fresh from empty()
@@ -115,14 +115,14 @@ int64_t shape_size(const Shape& shape);
 }  // namespace detail
 
 template <Element T>
-Array array(const std::vector<T>& values, Shape shape) {
+Array array(const std::vector<T>& values, const Shape& shape) {
   if constexpr (std::is_same_v<T, bool>) {  // std::vector<bool> is packed: widen to one byte each
     std::vector<uint8_t> bytes(values.begin(), values.end());
-    return detail::from_host(bytes.data(), static_cast<int64_t>(bytes.size()), std::move(shape),
-                             DType::Bool, "array");
+    return detail::from_host(bytes.data(), static_cast<int64_t>(bytes.size()), shape, DType::Bool,
+                             "array");
   } else {
-    return detail::from_host(values.data(), static_cast<int64_t>(values.size()), std::move(shape),
-                             dtype_v<T>, "array");
+    return detail::from_host(values.data(), static_cast<int64_t>(values.size()), shape, dtype_v<T>,
+                             "array");
   }
 }
 template <Element T>
@@ -130,8 +130,8 @@ Array array(const std::vector<T>& values) {
   return array(values, Shape{static_cast<int64_t>(values.size())});
 }
 template <Element T>
-Array array(std::initializer_list<T> values, Shape shape) {
-  return array(std::vector<T>(values), std::move(shape));
+Array array(std::initializer_list<T> values, const Shape& shape) {
+  return array(std::vector<T>(values), shape);
 }
 template <Element T>
 Array array(std::initializer_list<T> values) {

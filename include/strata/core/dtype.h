@@ -11,9 +11,9 @@ namespace strata {
 
 enum class DType : uint8_t { Bool, Int32, UInt32, Int64, Float16, BFloat16, Float32, Float64 };
 
-inline constexpr DType kAllDTypes[] = {DType::Bool,     DType::Int32,   DType::UInt32,
-                                       DType::Int64,    DType::Float16, DType::BFloat16,
-                                       DType::Float32,  DType::Float64};
+inline constexpr DType kAllDTypes[] = {DType::Bool,    DType::Int32,   DType::UInt32,
+                                       DType::Int64,   DType::Float16, DType::BFloat16,
+                                       DType::Float32, DType::Float64};
 
 // IEEE binary16, stored as bits; arithmetic goes through float (as XLA does on CPU).
 struct float16_t {
@@ -81,18 +81,44 @@ inline constexpr DType kDefaultFloat = DType::Float32;
 // Maps a C++ element type to its DType.
 template <typename T>
 struct dtype_of;
-template <> struct dtype_of<bool> { static constexpr DType value = DType::Bool; };
-template <> struct dtype_of<int32_t> { static constexpr DType value = DType::Int32; };
-template <> struct dtype_of<uint32_t> { static constexpr DType value = DType::UInt32; };
-template <> struct dtype_of<int64_t> { static constexpr DType value = DType::Int64; };
-template <> struct dtype_of<float16_t> { static constexpr DType value = DType::Float16; };
-template <> struct dtype_of<bfloat16_t> { static constexpr DType value = DType::BFloat16; };
-template <> struct dtype_of<float> { static constexpr DType value = DType::Float32; };
-template <> struct dtype_of<double> { static constexpr DType value = DType::Float64; };
+template <>
+struct dtype_of<bool> {
+  static constexpr DType value = DType::Bool;
+};
+template <>
+struct dtype_of<int32_t> {
+  static constexpr DType value = DType::Int32;
+};
+template <>
+struct dtype_of<uint32_t> {
+  static constexpr DType value = DType::UInt32;
+};
+template <>
+struct dtype_of<int64_t> {
+  static constexpr DType value = DType::Int64;
+};
+template <>
+struct dtype_of<float16_t> {
+  static constexpr DType value = DType::Float16;
+};
+template <>
+struct dtype_of<bfloat16_t> {
+  static constexpr DType value = DType::BFloat16;
+};
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = DType::Float32;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = DType::Float64;
+};
 template <typename T>
 inline constexpr DType dtype_v = dtype_of<std::remove_cv_t<T>>::value;
 
 template <typename T>
-concept Element = requires { dtype_of<std::remove_cv_t<T>>::value; };
+concept Element = requires {
+  dtype_of<std::remove_cv_t<T>>::value;
+};
 
 }  // namespace strata

@@ -4,6 +4,7 @@
 // and bfloat16 compute in float (as XLA does on CPU), bool in uint8_t.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -18,9 +19,18 @@ template <typename T>
 struct compute_type {
   using type = T;
 };
-template <> struct compute_type<float16_t> { using type = float; };
-template <> struct compute_type<bfloat16_t> { using type = float; };
-template <> struct compute_type<bool> { using type = uint8_t; };
+template <>
+struct compute_type<float16_t> {
+  using type = float;
+};
+template <>
+struct compute_type<bfloat16_t> {
+  using type = float;
+};
+template <>
+struct compute_type<bool> {
+  using type = uint8_t;
+};
 template <typename T>
 using compute_t = typename compute_type<T>::type;
 
@@ -38,9 +48,11 @@ inline To convert(From v) {
     return v != From{0};
   } else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
     // Saturating, NaN -> 0: defined for every input (a plain cast is UB out of range).
-    if (!(v == v)) return To{0};
-    if (v <= static_cast<From>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
-    if (v >= static_cast<From>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    if (std::isnan(v)) return To{0};
+    if (v <= static_cast<From>(std::numeric_limits<To>::min()))
+      return std::numeric_limits<To>::min();
+    if (v >= static_cast<From>(std::numeric_limits<To>::max()))
+      return std::numeric_limits<To>::max();
     return static_cast<To>(v);
   } else {
     return static_cast<To>(v);
@@ -51,14 +63,22 @@ inline To convert(From v) {
 template <typename Fn>
 decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
   switch (dtype) {
-    case DType::Bool: return fn(bool{});
-    case DType::Int32: return fn(int32_t{});
-    case DType::UInt32: return fn(uint32_t{});
-    case DType::Int64: return fn(int64_t{});
-    case DType::Float16: return fn(float16_t{});
-    case DType::BFloat16: return fn(bfloat16_t{});
-    case DType::Float32: return fn(float{});
-    case DType::Float64: return fn(double{});
+    case DType::Bool:
+      return fn(bool{});
+    case DType::Int32:
+      return fn(int32_t{});
+    case DType::UInt32:
+      return fn(uint32_t{});
+    case DType::Int64:
+      return fn(int64_t{});
+    case DType::Float16:
+      return fn(float16_t{});
+    case DType::BFloat16:
+      return fn(bfloat16_t{});
+    case DType::Float32:
+      return fn(float{});
+    case DType::Float64:
+      return fn(double{});
   }
   fail("dtype", "unknown dtype code ", static_cast<int>(dtype));
 }

@@ -10,9 +10,9 @@
 namespace strata::cpu {
 
 const char* name(UnaryOp op) {
-  static constexpr const char* kNames[] = {"neg",  "abs",      "sign", "exp", "log", "log1p",
-                                           "expm1", "sqrt",    "rsqrt", "tanh", "logistic",
-                                           "erf",  "sin",      "cos",  "floor", "ceil", "not"};
+  static constexpr const char* kNames[] = {"neg",   "abs",  "sign",  "exp",  "log",      "log1p",
+                                           "expm1", "sqrt", "rsqrt", "tanh", "logistic", "erf",
+                                           "sin",   "cos",  "floor", "ceil", "not"};
   return kNames[static_cast<int>(op)];
 }
 const char* name(BinaryOp op) {
@@ -54,7 +54,8 @@ void run_tiles(const std::array<const Array*, N>& inputs, const Array& out, Span
                int64_t cost = 1) {
   std::array<StridedReader, N> readers = [&]<size_t... I>(std::index_sequence<I...>) {
     return std::array<StridedReader, N>{StridedReader(*inputs[I])...};
-  }(std::make_index_sequence<N>{});
+  }
+  (std::make_index_sequence<N>{});
   visit_dtype(out.dtype(), [&](auto out_tag) {
     using S = decltype(out_tag);
     using Lane = std::conditional_t<std::is_same_v<S, bool>, uint8_t, S>;
@@ -101,7 +102,7 @@ struct wrap_type {
   using type = T;
 };
 template <typename T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 struct wrap_type<T> {
   using type = std::make_unsigned_t<T>;
 };
@@ -174,24 +175,52 @@ void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
         for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(~x[i]);
       }
       return;
-    default: break;
+    default:
+      break;
   }
   if constexpr (kFloat<T>) {
     switch (op) {
-      case UnaryOp::Exp: for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]); return;
-      case UnaryOp::Log: for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]); return;
-      case UnaryOp::Log1p: for (int64_t i = 0; i < n; ++i) y[i] = std::log1p(x[i]); return;
-      case UnaryOp::Expm1: for (int64_t i = 0; i < n; ++i) y[i] = std::expm1(x[i]); return;
-      case UnaryOp::Sqrt: for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]); return;
-      case UnaryOp::Rsqrt: for (int64_t i = 0; i < n; ++i) y[i] = T(1) / std::sqrt(x[i]); return;
-      case UnaryOp::Tanh: for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]); return;
-      case UnaryOp::Logistic: for (int64_t i = 0; i < n; ++i) y[i] = logistic(x[i]); return;
-      case UnaryOp::Erf: for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]); return;
-      case UnaryOp::Sin: for (int64_t i = 0; i < n; ++i) y[i] = std::sin(x[i]); return;
-      case UnaryOp::Cos: for (int64_t i = 0; i < n; ++i) y[i] = std::cos(x[i]); return;
-      case UnaryOp::Floor: for (int64_t i = 0; i < n; ++i) y[i] = std::floor(x[i]); return;
-      case UnaryOp::Ceil: for (int64_t i = 0; i < n; ++i) y[i] = std::ceil(x[i]); return;
-      default: break;
+      case UnaryOp::Exp:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+        return;
+      case UnaryOp::Log:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]);
+        return;
+      case UnaryOp::Log1p:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::log1p(x[i]);
+        return;
+      case UnaryOp::Expm1:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::expm1(x[i]);
+        return;
+      case UnaryOp::Sqrt:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
+        return;
+      case UnaryOp::Rsqrt:
+        for (int64_t i = 0; i < n; ++i) y[i] = T(1) / std::sqrt(x[i]);
+        return;
+      case UnaryOp::Tanh:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+        return;
+      case UnaryOp::Logistic:
+        for (int64_t i = 0; i < n; ++i) y[i] = logistic(x[i]);
+        return;
+      case UnaryOp::Erf:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
+        return;
+      case UnaryOp::Sin:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::sin(x[i]);
+        return;
+      case UnaryOp::Cos:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::cos(x[i]);
+        return;
+      case UnaryOp::Floor:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::floor(x[i]);
+        return;
+      case UnaryOp::Ceil:
+        for (int64_t i = 0; i < n; ++i) y[i] = std::ceil(x[i]);
+        return;
+      default:
+        break;
     }
   }
   fail(name(op), "no CPU kernel for this dtype (the shape rule should have rejected it)");
@@ -247,14 +276,22 @@ void binary_span(BinaryOp op, int64_t n, const T* a, const T* b, T* y) {
         }
       }
       return;
-    default: break;
+    default:
+      break;
   }
   if constexpr (std::is_integral_v<T>) {
     switch (op) {
-      case BinaryOp::And: for (int64_t i = 0; i < n; ++i) y[i] = a[i] & b[i]; return;
-      case BinaryOp::Or: for (int64_t i = 0; i < n; ++i) y[i] = a[i] | b[i]; return;
-      case BinaryOp::Xor: for (int64_t i = 0; i < n; ++i) y[i] = a[i] ^ b[i]; return;
-      default: break;
+      case BinaryOp::And:
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] & b[i];
+        return;
+      case BinaryOp::Or:
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] | b[i];
+        return;
+      case BinaryOp::Xor:
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] ^ b[i];
+        return;
+      default:
+        break;
     }
   }
   fail(name(op), "no CPU kernel for this dtype (the shape rule should have rejected it)");
@@ -263,21 +300,39 @@ void binary_span(BinaryOp op, int64_t n, const T* a, const T* b, T* y) {
 template <typename T>
 void compare_span(CompareOp op, int64_t n, const T* a, const T* b, uint8_t* y) {
   switch (op) {
-    case CompareOp::Eq: for (int64_t i = 0; i < n; ++i) y[i] = a[i] == b[i]; return;
-    case CompareOp::Ne: for (int64_t i = 0; i < n; ++i) y[i] = a[i] != b[i]; return;
-    case CompareOp::Lt: for (int64_t i = 0; i < n; ++i) y[i] = a[i] < b[i]; return;
-    case CompareOp::Le: for (int64_t i = 0; i < n; ++i) y[i] = a[i] <= b[i]; return;
-    case CompareOp::Gt: for (int64_t i = 0; i < n; ++i) y[i] = a[i] > b[i]; return;
-    case CompareOp::Ge: for (int64_t i = 0; i < n; ++i) y[i] = a[i] >= b[i]; return;
+    case CompareOp::Eq:
+      for (int64_t i = 0; i < n; ++i) y[i] = a[i] == b[i];
+      return;
+    case CompareOp::Ne:
+      for (int64_t i = 0; i < n; ++i) y[i] = a[i] != b[i];
+      return;
+    case CompareOp::Lt:
+      for (int64_t i = 0; i < n; ++i) y[i] = a[i] < b[i];
+      return;
+    case CompareOp::Le:
+      for (int64_t i = 0; i < n; ++i) y[i] = a[i] <= b[i];
+      return;
+    case CompareOp::Gt:
+      for (int64_t i = 0; i < n; ++i) y[i] = a[i] > b[i];
+      return;
+    case CompareOp::Ge:
+      for (int64_t i = 0; i < n; ++i) y[i] = a[i] >= b[i];
+      return;
   }
 }
 
 // Transcendental functions cost tens of cycles per element: split work across threads sooner.
 int64_t unary_cost(UnaryOp op) {
   switch (op) {
-    case UnaryOp::Neg: case UnaryOp::Abs: case UnaryOp::Sign: case UnaryOp::Not:
-    case UnaryOp::Floor: case UnaryOp::Ceil: return 1;
-    default: return 16;
+    case UnaryOp::Neg:
+    case UnaryOp::Abs:
+    case UnaryOp::Sign:
+    case UnaryOp::Not:
+    case UnaryOp::Floor:
+    case UnaryOp::Ceil:
+      return 1;
+    default:
+      return 16;
   }
 }
 
@@ -286,18 +341,19 @@ int64_t unary_cost(UnaryOp op) {
 void unary(UnaryOp op, const Array& x, const Array& out) {
   visit_dtype(x.dtype(), [&](auto tag) {
     using L = lane_t<decltype(tag)>;
-    run_tiles<L, L, 1>({&x}, out,
-                       [op](int64_t n, const L* const* in, L* y) { unary_span(op, n, in[0], y); },
-                       unary_cost(op));
+    run_tiles<L, L, 1>(
+        {&x}, out, [op](int64_t n, const L* const* in, L* y) { unary_span(op, n, in[0], y); },
+        unary_cost(op));
   });
 }
 
 void binary(BinaryOp op, const Array& a, const Array& b, const Array& out) {
   visit_dtype(a.dtype(), [&](auto tag) {
     using L = lane_t<decltype(tag)>;
-    run_tiles<L, L, 2>({&a, &b}, out, [op](int64_t n, const L* const* in, L* y) {
-      binary_span(op, n, in[0], in[1], y);
-    }, op == BinaryOp::Pow ? 16 : 1);
+    run_tiles<L, L, 2>(
+        {&a, &b}, out,
+        [op](int64_t n, const L* const* in, L* y) { binary_span(op, n, in[0], in[1], y); },
+        op == BinaryOp::Pow ? 16 : 1);
   });
 }
 
@@ -314,10 +370,9 @@ void select(const Array& pred, const Array& on_true, const Array& on_false, cons
   // The predicate is read as the branches' compute type (0 or 1) so one tile loop serves all three.
   visit_dtype(on_true.dtype(), [&](auto tag) {
     using L = lane_t<decltype(tag)>;
-    run_tiles<L, L, 3>({&pred, &on_true, &on_false}, out,
-                       [](int64_t n, const L* const* in, L* y) {
-                         for (int64_t i = 0; i < n; ++i) y[i] = in[0][i] != L(0) ? in[1][i] : in[2][i];
-                       });
+    run_tiles<L, L, 3>({&pred, &on_true, &on_false}, out, [](int64_t n, const L* const* in, L* y) {
+      for (int64_t i = 0; i < n; ++i) y[i] = in[0][i] != L(0) ? in[1][i] : in[2][i];
+    });
   });
 }
 

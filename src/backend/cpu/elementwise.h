@@ -7,7 +7,22 @@
 namespace strata::cpu {
 
 enum class UnaryOp {
-  Neg, Abs, Sign, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Tanh, Logistic, Erf, Sin, Cos, Floor, Ceil,
+  Neg,
+  Abs,
+  Sign,
+  Exp,
+  Log,
+  Log1p,
+  Expm1,
+  Sqrt,
+  Rsqrt,
+  Tanh,
+  Logistic,
+  Erf,
+  Sin,
+  Cos,
+  Floor,
+  Ceil,
   Not,  // logical not on bool, bitwise not on integers
 };
 enum class BinaryOp { Add, Sub, Mul, Div, Pow, Max, Min, And, Or, Xor };

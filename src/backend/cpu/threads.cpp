@@ -37,7 +37,9 @@ std::atomic<int>& configured() {
 
 }  // namespace
 
-int thread_count() { return configured().load(std::memory_order_relaxed); }
+int thread_count() {
+  return configured().load(std::memory_order_relaxed);
+}
 
 void set_thread_count(int n) {
   if (n < 1) fail("set_num_threads", "expected at least 1 thread, found ", n);
@@ -54,8 +56,12 @@ void sync_omp_threads() {
 
 namespace strata {
 
-int num_threads() { return cpu::thread_count(); }
+int num_threads() {
+  return cpu::thread_count();
+}
 
-void set_num_threads(int n) { cpu::set_thread_count(n); }
+void set_num_threads(int n) {
+  cpu::set_thread_count(n);
+}
 
 }  // namespace strata

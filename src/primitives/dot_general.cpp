@@ -1,0 +1,343 @@
+// dot_general: the shape rule, the lowering of dimension numbers and operand views onto one
+// strided batched GEMM (plan_dot_general), and evaluation through the kernel's cached plans.
+#include "primitives/dot_general.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+
+#include "backend/cpu/strided.h"
+
+namespace strata::prim {
+
+namespace {
+
+// Checks one operand's axis lists: in range, and no axis named twice across both lists.
+void check_axes(const char* name, const char* side, const Shape& shape, const Axes& contract,
+                const Axes& batch) {
+  const int nd = static_cast<int>(shape.size());
+  std::vector<int> seen(shape.size(), 0);
+  for (const auto* list : {&contract, &batch}) {
+    const char* what = list == &contract ? "contracting" : "batch";
+    for (int ax : *list) {
+      if (ax < 0 || ax >= nd) {
+        fail(name, side, " ", what, " dimension ", ax, " is out of range for ", side, " shape ",
+             strata::to_string(shape), " (valid: 0 to ", nd - 1, "); contracting ",
+             axes_to_string(contract), ", batch ", axes_to_string(batch));
+      }
+      if (seen[static_cast<size_t>(ax)]++) {
+        fail(name, side, " dimension ", ax, " is named more than once (contracting ",
+             axes_to_string(contract), ", batch ", axes_to_string(batch), "; ", side, " shape ",
+             strata::to_string(shape), "); each axis may be contracted or batched once");
+      }
+    }
+  }
+}
+
+// A dense copy of `x` with its axes laid out in `order`, returned as a view in x's own axis order
+// (so the same dimension numbers apply).
+Array materialize(const Array& x, const std::vector<int>& order) {
+  Shape shape;
+  Strides strides;
+  for (int ax : order) {
+    shape.push_back(x.shape()[ax]);
+    strides.push_back(x.strides()[ax]);
+  }
+  const Array dense = cpu::contiguous_copy(
+      detail::make_view(x, shape, std::move(strides), x.impl().offset), x.dtype());
+  const Strides dense_strides = detail::row_major_strides(shape);
+  Strides back(order.size());
+  for (size_t i = 0; i < order.size(); ++i) back[order[i]] = dense_strides[i];
+  return detail::make_view(dense, x.shape(), std::move(back), dense.impl().offset);
+}
+
+}  // namespace
+
+std::vector<ValueType> DotGeneral::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 2);
+  const ValueType& lhs = in[0];
+  const ValueType& rhs = in[1];
+  if (lhs.dtype != rhs.dtype) {
+    fail(name(), "operands must have one dtype, found lhs ", to_string(lhs), " and rhs ",
+         to_string(rhs), "; convert one (ops.h matmul / dot_general promote automatically)");
+  }
+  if (dims_.lhs_contract.size() != dims_.rhs_contract.size()) {
+    fail(name(), "lhs contracting dimensions ", axes_to_string(dims_.lhs_contract), " and rhs ",
+         axes_to_string(dims_.rhs_contract), " must pair up one to one (found ",
+         dims_.lhs_contract.size(), " and ", dims_.rhs_contract.size(), ")");
+  }
+  if (dims_.lhs_batch.size() != dims_.rhs_batch.size()) {
+    fail(name(), "lhs batch dimensions ", axes_to_string(dims_.lhs_batch), " and rhs ",
+         axes_to_string(dims_.rhs_batch), " must pair up one to one (found ",
+         dims_.lhs_batch.size(), " and ", dims_.rhs_batch.size(), ")");
+  }
+  check_axes(name(), "lhs", lhs.shape, dims_.lhs_contract, dims_.lhs_batch);
+  check_axes(name(), "rhs", rhs.shape, dims_.rhs_contract, dims_.rhs_batch);
+  auto check_sizes = [&](const char* what, const Axes& l, const Axes& r) {
+    for (size_t i = 0; i < l.size(); ++i) {
+      const int64_t ls = lhs.shape[static_cast<size_t>(l[i])];
+      const int64_t rs = rhs.shape[static_cast<size_t>(r[i])];
+      if (ls != rs) {
+        fail(name(), what, " dimension sizes differ: lhs axis ", l[i], " has size ", ls,
+             ", rhs axis ", r[i], " has size ", rs, " (lhs shape ", strata::to_string(lhs.shape),
+             ", rhs shape ", strata::to_string(rhs.shape), "); paired axes must have equal sizes");
+      }
+    }
+  };
+  check_sizes("contracting", dims_.lhs_contract, dims_.rhs_contract);
+  check_sizes("batch", dims_.lhs_batch, dims_.rhs_batch);
+
+  DType out_dtype = lhs.dtype;
+  if (preferred_ && *preferred_ != lhs.dtype) {
+    const bool widening = *preferred_ == DType::Float32 &&
+                          (lhs.dtype == DType::Float16 || lhs.dtype == DType::BFloat16);
+    if (!widening) {
+      fail(name(), "preferred_element_type ", *preferred_, " is not supported for ", lhs.dtype,
+           " operands; use the operand dtype, or float32 with float16/bfloat16 operands");
+    }
+    out_dtype = *preferred_;
+  }
+
+  Shape shape;
+  for (int ax : dims_.lhs_batch) shape.push_back(lhs.shape[static_cast<size_t>(ax)]);
+  auto append_free = [&](const Shape& s, const Axes& contract, const Axes& batch) {
+    for (int ax = 0; ax < static_cast<int>(s.size()); ++ax) {
+      if (std::find(contract.begin(), contract.end(), ax) == contract.end() &&
+          std::find(batch.begin(), batch.end(), ax) == batch.end()) {
+        shape.push_back(s[static_cast<size_t>(ax)]);
+      }
+    }
+  };
+  append_free(lhs.shape, dims_.lhs_contract, dims_.lhs_batch);
+  append_free(rhs.shape, dims_.rhs_contract, dims_.rhs_batch);
+  const bool weak = lhs.weak && rhs.weak && out_dtype == lhs.dtype;
+  return {ValueType{std::move(shape), out_dtype, weak}};
+}
+
+void DotGeneral::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& outs) const {
+  const Array &lhs = in[0], &rhs = in[1], &out = outs[0];
+  if (out.size() == 0) return;
+  for (int ax : dims_.lhs_contract) {
+    if (lhs.shape()[ax] == 0) {  // an empty sum: zeros
+      std::memset(detail::mutable_data(out), 0, static_cast<size_t>(out.nbytes()));
+      return;
+    }
+  }
+  Array l = lhs, r = rhs;
+  bool l_copied = false, r_copied = false;
+  // Views go to the kernel as strides; an operand is copied only when its layout cannot be
+  // expressed (or oneDNN has only its slow reference kernel for it).  At most three rounds: each
+  // copies at least one operand, and a dense operand never needs a copy.
+  for (;;) {
+    DotGeneralLayout layout = plan_dot_general(l.shape(), l.strides(), r.shape(), r.strides(),
+                                               dims_, l.dtype(), out.dtype());
+    if (!layout.copy_lhs && !layout.copy_rhs) {
+      const cpu::MatmulPlan plan = cpu::cached_matmul_plan(layout.problem);
+      if (!plan.is_slow() || (l_copied && r_copied)) {
+        plan.execute(l.data(), r.data(), detail::mutable_data(out));
+        return;
+      }
+      layout.copy_lhs = !l_copied;  // oneDNN found no fast kernel for these strides
+      layout.copy_rhs = !r_copied;
+    }
+    if (layout.copy_lhs) {
+      if (l_copied) fail("dot_general", "internal: dense lhs still needs a copy");
+      l = materialize(l, layout.lhs_order);
+      l_copied = true;
+    }
+    if (layout.copy_rhs) {
+      if (r_copied) fail("dot_general", "internal: dense rhs still needs a copy");
+      r = materialize(r, layout.rhs_order);
+      r_copied = true;
+    }
+  }
+}
+
+std::string DotGeneral::params() const {
+  std::string s =
+      detail::cat("dimension_numbers=((", axes_to_string(dims_.lhs_contract), ", ",
+                  axes_to_string(dims_.rhs_contract), "), (", axes_to_string(dims_.lhs_batch), ", ",
+                  axes_to_string(dims_.rhs_batch), "))");
+  if (preferred_) s += detail::cat(" preferred_element_type=", *preferred_);
+  return s;
+}
+
+// ---------------------------------------------------------------- lowering to one GEMM
+namespace {
+
+// One axis of the canonical batch: its size and the strides of A, B and C along it.
+struct BatchAxis {
+  int64_t size, a, b, c;
+};
+
+// True when `axes` (outermost first, size-1 axes ignored) merge into one axis of stride
+// strides[innermost]; `inner_stride` receives that stride (1 if all axes have size 1).
+bool merge_axes(const std::vector<int>& axes, const Shape& shape, const Strides& strides,
+                int64_t* inner_stride) {
+  bool any = false;
+  int64_t prev = 0;
+  for (int ax : axes) {
+    if (shape[ax] == 1) continue;
+    if (any && prev != strides[ax] * shape[ax]) return false;
+    prev = strides[ax];
+    any = true;
+  }
+  if (inner_stride != nullptr) *inner_stride = any ? prev : 1;
+  return true;
+}
+
+// Strides of a size-1 matrix axis are meaningless; pick the ones that make the matrix read as
+// row-major or transposed with a valid leading dimension, so equal problems compare equal.
+void canonical_matrix_strides(int64_t rows, int64_t& row_stride, int64_t cols,
+                              int64_t& col_stride) {
+  if (cols == 1) col_stride = (row_stride == 1 && rows > 1) ? rows : 1;
+  if (rows == 1) row_stride = col_stride == 1 ? cols : 1;
+}
+
+// oneDNN's fast paths: one axis of stride 1, the other a leading dimension >= the matrix width.
+bool gemm_addressable(int64_t rows, int64_t row_stride, int64_t cols, int64_t col_stride) {
+  if (row_stride <= 0 || col_stride <= 0) return false;
+  return (col_stride == 1 && row_stride >= cols) || (row_stride == 1 && col_stride >= rows);
+}
+
+}  // namespace
+
+DotGeneralLayout plan_dot_general(const Shape& ls, const Strides& lst, const Shape& rs,
+                                  const Strides& rst, const DotDims& dims, DType dtype,
+                                  DType out_dtype) {
+  using cpu::MatmulBackend;
+  const MatmulBackend backend = cpu::matmul_backend(dtype, out_dtype);
+  // Only oneDNN itself constrains strides; the reference loop and the float32 staging read any.
+  const bool strict = backend == MatmulBackend::OneDnn;
+  DotGeneralLayout out;
+  auto free_axes = [](size_t ndim, const Axes& contract, const Axes& batch) {
+    std::vector<int> f;
+    for (int ax = 0; ax < static_cast<int>(ndim); ++ax) {
+      if (std::find(contract.begin(), contract.end(), ax) == contract.end() &&
+          std::find(batch.begin(), batch.end(), ax) == batch.end()) {
+        f.push_back(ax);
+      }
+    }
+    return f;
+  };
+  const std::vector<int> lf = free_axes(ls.size(), dims.lhs_contract, dims.lhs_batch);
+  const std::vector<int> rf = free_axes(rs.size(), dims.rhs_contract, dims.rhs_batch);
+
+  // Contracting pairs may be summed in any order: pick one in which both operands' axes merge
+  // into a single K axis (largest stride first), trying the lhs's order, then the rhs's.
+  const size_t nc = dims.lhs_contract.size();
+  auto order_by = [&](const Axes& axes, const Strides& st) {
+    std::vector<size_t> order(nc);
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+      return std::abs(st[axes[x]]) > std::abs(st[axes[y]]);
+    });
+    return order;
+  };
+  auto pick = [&](const std::vector<size_t>& order, const Axes& axes) {
+    std::vector<int> picked;
+    for (size_t i : order) picked.push_back(axes[i]);
+    return picked;
+  };
+  std::vector<size_t> order = order_by(dims.lhs_contract, lst);
+  int64_t a_k = 1, b_k = 1;
+  bool lk = merge_axes(pick(order, dims.lhs_contract), ls, lst, &a_k);
+  bool rk = merge_axes(pick(order, dims.rhs_contract), rs, rst, &b_k);
+  if (!lk || !rk) {
+    const std::vector<size_t> by_rhs = order_by(dims.rhs_contract, rst);
+    int64_t a2 = 1, b2 = 1;
+    const bool lk2 = merge_axes(pick(by_rhs, dims.lhs_contract), ls, lst, &a2);
+    const bool rk2 = merge_axes(pick(by_rhs, dims.rhs_contract), rs, rst, &b2);
+    if ((lk2 && rk2) || (!lk && rk2)) {
+      order = by_rhs, lk = lk2, rk = rk2, a_k = a2, b_k = b2;
+    }
+  }
+  const std::vector<int> lc = pick(order, dims.lhs_contract);
+  const std::vector<int> rc = pick(order, dims.rhs_contract);
+  out.copy_lhs = !lk;
+  out.copy_rhs = !rk;
+
+  // A dense copy is laid out (batch, free, contract) for the lhs and (batch, contract, free) for
+  // the rhs: a row-major A and a row-major B.
+  out.lhs_order = dims.lhs_batch;
+  out.lhs_order.insert(out.lhs_order.end(), lf.begin(), lf.end());
+  out.lhs_order.insert(out.lhs_order.end(), lc.begin(), lc.end());
+  out.rhs_order = dims.rhs_batch;
+  out.rhs_order.insert(out.rhs_order.end(), rc.begin(), rc.end());
+  out.rhs_order.insert(out.rhs_order.end(), rf.begin(), rf.end());
+
+  cpu::MatmulProblem& p = out.problem;
+  p.dtype = dtype;
+  p.out_dtype = out_dtype;
+  auto product = [](const std::vector<int>& axes, const Shape& shape) {
+    int64_t n = 1;
+    for (int ax : axes) n *= shape[ax];
+    return n;
+  };
+  p.k = product(lc, ls);
+  p.n = product(rf, rs);
+  p.a_k = a_k, p.b_k = b_k;
+  // The rhs free axes must merge into N: C's layout puts them innermost.
+  if (!merge_axes(rf, rs, rst, &p.b_n)) out.copy_rhs = true;
+
+  // C is dense [batch..., lhs free..., rhs free...].
+  int64_t c_stride = p.n;
+  std::vector<BatchAxis> axes;
+  // The lhs free axes merge into groups; the innermost group is M, and outer groups become batch
+  // axes along which B is broadcast (a sliced x[:, :64, :] · W needs no copy).
+  std::vector<BatchAxis> m_groups;
+  for (size_t i = lf.size(); i-- > 0;) {
+    const int ax = lf[i];
+    if (ls[ax] == 1) continue;
+    if (!m_groups.empty() && m_groups.back().a * m_groups.back().size == lst[ax]) {
+      m_groups.back().size *= ls[ax];  // merges with the inner group: keep its inner strides
+    } else {
+      m_groups.push_back({ls[ax], lst[ax], 0, c_stride});
+    }
+    c_stride *= ls[ax];
+  }
+  p.m = m_groups.empty() ? 1 : m_groups.front().size;
+  p.a_m = m_groups.empty() ? 1 : m_groups.front().a;
+  for (size_t g = m_groups.size(); g-- > 1;) axes.push_back(m_groups[g]);  // outermost first
+  // True batch axes are outermost in C.
+  std::vector<BatchAxis> batch_axes;
+  for (size_t i = dims.lhs_batch.size(); i-- > 0;) {
+    const int64_t size = ls[dims.lhs_batch[i]];
+    if (size != 1) {
+      batch_axes.push_back({size, lst[dims.lhs_batch[i]], rst[dims.rhs_batch[i]], c_stride});
+    }
+    c_stride *= size;
+  }
+  axes.insert(axes.begin(), batch_axes.rbegin(), batch_axes.rend());
+  // Merge adjacent batch axes whose three strides all line up.
+  std::vector<BatchAxis> merged;
+  for (const BatchAxis& ax : axes) {
+    if (!merged.empty()) {
+      BatchAxis& o = merged.back();
+      if (o.a == ax.a * ax.size && o.b == ax.b * ax.size && o.c == ax.c * ax.size) {
+        o = {o.size * ax.size, ax.a, ax.b, ax.c};
+        continue;
+      }
+    }
+    merged.push_back(ax);
+  }
+  for (const BatchAxis& ax : merged) {
+    p.batch.push_back(ax.size);
+    p.a_batch.push_back(ax.a);
+    p.b_batch.push_back(ax.b);
+    if (backend != MatmulBackend::Reference && ax.a == 0 && ax.b == 0) out.copy_lhs = true;
+    if (strict && ax.a < 0) out.copy_lhs = true;
+    if (strict && ax.b < 0) out.copy_rhs = true;
+  }
+  if (backend != MatmulBackend::Reference && p.batch.size() > cpu::kMaxMatmulBatchAxes) {
+    out.copy_lhs = out.copy_rhs = true;  // dense copies merge their batch axes into one
+  }
+  canonical_matrix_strides(p.m, p.a_m, p.k, p.a_k);
+  canonical_matrix_strides(p.k, p.b_k, p.n, p.b_n);
+  if (strict && !gemm_addressable(p.m, p.a_m, p.k, p.a_k)) out.copy_lhs = true;
+  if (strict && !gemm_addressable(p.k, p.b_k, p.n, p.b_n)) out.copy_rhs = true;
+  return out;
+}
+
+}  // namespace strata::prim

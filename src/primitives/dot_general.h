@@ -1,0 +1,53 @@
+// The dot_general primitive (lax.dot_general): a contraction of two arrays over paired
+// contracting dimensions, batched over paired batch dimensions.  The result's axes are the batch
+// axes, then the lhs's free axes, then the rhs's free axes, each in operand order.  matmul, dot,
+// einsum-like products and the vjp of all of them are expressed with it.
+#pragma once
+
+#include <optional>
+#include <utility>
+
+#include "backend/cpu/matmul.h"
+#include "primitives/primitive.h"
+#include "strata/ops.h"
+
+namespace strata::prim {
+
+class DotGeneral : public Primitive {
+ public:
+  // `dims` hold non-negative axes (ops.h normalises).  The result dtype is the operands' dtype,
+  // or `preferred` (lax's preferred_element_type): float32 for float16 / bfloat16 operands keeps
+  // the oneDNN accumulator's precision.
+  explicit DotGeneral(DotDims dims, std::optional<DType> preferred = std::nullopt)
+      : dims_(std::move(dims)), preferred_(preferred) {}
+  const char* name() const override { return "dot_general"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::string params() const override;
+
+  const DotDims& dims() const { return dims_; }
+  std::optional<DType> preferred_element_type() const { return preferred_; }
+
+ private:
+  DotDims dims_;
+  std::optional<DType> preferred_;
+};
+
+// How dot_general(lhs, rhs, dims) maps onto one strided batched GEMM (cpu::MatmulProblem) for
+// operands with these shapes and strides: the lhs becomes A with axes (batch, free, contract), the
+// rhs B with (batch, contract, free), by reading the views' strides in that order and merging axes
+// whose strides line up (x[8,128,256] . W[256,512] is one GEMM with M = 1024).  When an operand's
+// view cannot be expressed for the dtype's backend (cpu::matmul_backend), copy_lhs / copy_rhs say
+// so: that operand must first be copied densely with its axes in lhs_order / rhs_order, after
+// which planning again yields a problem.  `dims` must be valid (infer() checked them) and every
+// dimension non-zero.  The compiled executor calls this once per dot_general at compile time.
+struct DotGeneralLayout {
+  bool copy_lhs = false, copy_rhs = false;
+  std::vector<int> lhs_order, rhs_order;
+  cpu::MatmulProblem problem;  // meaningful only when neither copy is needed
+};
+DotGeneralLayout plan_dot_general(const Shape& lhs_shape, const Strides& lhs_strides,
+                                  const Shape& rhs_shape, const Strides& rhs_strides,
+                                  const DotDims& dims, DType dtype, DType out_dtype);
+
+}  // namespace strata::prim
