@@ -50,6 +50,21 @@ inline int64_t broadcast_source_index(const Shape& shape, const Shape& out, int6
   return src;
 }
 
+// Multi-index of row-major position `flat` in `shape`, and back.
+inline std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
+  std::vector<int64_t> idx(shape.size());
+  for (size_t k = shape.size(); k-- > 0;) {
+    idx[k] = flat % shape[k];
+    flat /= shape[k];
+  }
+  return idx;
+}
+inline int64_t ravel(const std::vector<int64_t>& idx, const Shape& shape) {
+  int64_t flat = 0;
+  for (size_t k = 0; k < shape.size(); ++k) flat = flat * shape[k] + idx[k];
+  return flat;
+}
+
 // Both values NaN, or equal within a relative+absolute tolerance.
 inline bool close(double a, double b, double rtol, double atol = 0) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);

@@ -7,21 +7,16 @@
 
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/strided.h"
-#include "test_util.h"
+#include "ops/product_reference.h"
 
 namespace strata {
 namespace {
 
 using testing::broadcast_source_index;
+using testing::expect_matches;
+using testing::Expected;
 using testing::random_array;
 using testing::to_doubles;
-
-// The expected result and, per element, sum |a_ik * b_kj|: tolerances scale with the magnitude
-// of the terms, so cancellation in a sum does not make a correct result look wrong.
-struct Expected {
-  Shape shape;
-  std::vector<double> value, magnitude;
-};
 
 Expected reference_matmul(const Array& a, const Array& b) {
   const std::vector<double> va = to_doubles(a), vb = to_doubles(b);
@@ -61,38 +56,8 @@ Expected reference_matmul(const Array& a, const Array& b) {
   return e;
 }
 
-double tolerance(DType t) {
-  switch (t) {
-    case DType::Float32:
-      return 1e-5;
-    case DType::Float64:
-      return 1e-12;
-    case DType::BFloat16:
-      return 1e-2;  // 8-bit mantissa result
-    case DType::Float16:
-      return 2e-3;  // 11-bit mantissa result
-    default:
-      return 0;  // integers: exact
-  }
-}
-
-void expect_matches(const Array& got, const Expected& want, double tol, const std::string& what) {
-  ASSERT_EQ(got.shape(), want.shape) << what;
-  const std::vector<double> g = to_doubles(got);
-  ASSERT_EQ(g.size(), want.value.size()) << what;
-  for (size_t i = 0; i < g.size(); ++i) {
-    ASSERT_LE(std::fabs(g[i] - want.value[i]), tol * want.magnitude[i] + 1e-30)
-        << what << " element " << i << ": got " << g[i] << ", want " << want.value[i];
-  }
-}
-
 std::string describe(const Shape& a, const Shape& b, DType t) {
   return detail::cat(to_string(a), " @ ", to_string(b), " ", t);
-}
-
-// Operand values that every dtype holds exactly enough: integers get small integers.
-Array operand(const Shape& shape, DType t, uint32_t seed) {
-  return is_integer(t) ? random_array(shape, t, seed, -6, 6) : random_array(shape, t, seed);
 }
 
 struct ShapePair {
@@ -119,16 +84,19 @@ TEST(Matmul, AllRankCombinationsAndDtypes) {
   for (DType t : {DType::Float32, DType::Float64, DType::BFloat16, DType::Float16, DType::Int32}) {
     uint32_t seed = 1;
     for (const ShapePair& s : kShapes) {
-      const Array a = operand(s.a, t, seed++), b = operand(s.b, t, seed++);
+      const Array a = testing::product_operand(s.a, t, seed++),
+                  b = testing::product_operand(s.b, t, seed++);
       const Array c = matmul(a, b);
       EXPECT_EQ(c.dtype(), t);
-      expect_matches(c, reference_matmul(a, b), tolerance(t), describe(s.a, s.b, t));
+      expect_matches(c, reference_matmul(a, b), testing::product_tolerance(t),
+                     describe(s.a, s.b, t));
     }
   }
 }
 
 TEST(Matmul, ResultIsAFreshContiguousArray) {
-  const Array c = matmul(operand({3, 4}, DType::Float32, 1), operand({4, 5}, DType::Float32, 2));
+  const Array c = matmul(testing::product_operand({3, 4}, DType::Float32, 1),
+                         testing::product_operand({4, 5}, DType::Float32, 2));
   EXPECT_TRUE(c.is_contiguous());
   EXPECT_EQ(c.shape(), (Shape{3, 5}));
 }
@@ -137,7 +105,7 @@ TEST(Matmul, ResultIsAFreshContiguousArray) {
 // contiguous copies give.
 void expect_same_as_contiguous(const Array& a, const Array& b, const std::string& what) {
   const Array c = matmul(a, b);
-  expect_matches(c, reference_matmul(a, b), tolerance(a.dtype()), what);
+  expect_matches(c, reference_matmul(a, b), testing::product_tolerance(a.dtype()), what);
   const Array dense = matmul(cpu::contiguous(a), cpu::contiguous(b));
   const std::vector<double> got = to_doubles(c), want = to_doubles(dense);
   ASSERT_EQ(got.size(), want.size()) << what;
@@ -149,19 +117,24 @@ void expect_same_as_contiguous(const Array& a, const Array& b, const std::string
 
 TEST(MatmulViews, TransposedOperands) {
   for (DType t : {DType::Float32, DType::Float64, DType::BFloat16, DType::Int32}) {
-    const Array at = transpose(operand({40, 24}, t, 3));          // (24, 40) view, column-major
-    const Array bt = swapaxes(operand({3, 16, 40}, t, 4), 1, 2);  // (3, 40, 16) view
-    const Array a = operand({24, 40}, t, 5);
-    const Array b = operand({40, 16}, t, 6);
+    const Array at =
+        transpose(testing::product_operand({40, 24}, t, 3));  // (24, 40) view, column-major
+    const Array bt =
+        swapaxes(testing::product_operand({3, 16, 40}, t, 4), 1, 2);  // (3, 40, 16) view
+    const Array a = testing::product_operand({24, 40}, t, 5);
+    const Array b = testing::product_operand({40, 16}, t, 6);
     expect_same_as_contiguous(at, b, "a transposed");
-    expect_same_as_contiguous(a, transpose(operand({16, 40}, t, 7)), "b transposed");
-    expect_same_as_contiguous(at, transpose(operand({16, 40}, t, 7)), "both transposed");
+    expect_same_as_contiguous(a, transpose(testing::product_operand({16, 40}, t, 7)),
+                              "b transposed");
+    expect_same_as_contiguous(at, transpose(testing::product_operand({16, 40}, t, 7)),
+                              "both transposed");
     expect_same_as_contiguous(a, bt, "batched b transposed");
-    expect_same_as_contiguous(swapaxes(operand({3, 40, 24}, t, 8), 1, 2), bt,
+    expect_same_as_contiguous(swapaxes(testing::product_operand({3, 40, 24}, t, 8), 1, 2), bt,
                               "batched both transposed");
     // The W1 backward forms: dx = dy . W^T and dW = x^T . dy.
-    const Array x = operand({64, 48}, t, 9), w = operand({48, 32}, t, 10);
-    const Array dy = operand({64, 32}, t, 11);
+    const Array x = testing::product_operand({64, 48}, t, 9),
+                w = testing::product_operand({48, 32}, t, 10);
+    const Array dy = testing::product_operand({64, 32}, t, 11);
     expect_same_as_contiguous(dy, transpose(w), "dy . W^T");
     expect_same_as_contiguous(transpose(x), dy, "x^T . dy");
   }
@@ -169,60 +142,79 @@ TEST(MatmulViews, TransposedOperands) {
 
 TEST(MatmulViews, SlicedOperands) {
   for (DType t : {DType::Float32, DType::Float64, DType::Int32}) {
-    const Array big = operand({12, 20}, t, 12);
-    const Array w = operand({20, 6}, t, 13);
+    const Array big = testing::product_operand({12, 20}, t, 12);
+    const Array w = testing::product_operand({20, 6}, t, 13);
     expect_same_as_contiguous(big.slice(1, 12, 2), w, "rows with step 2");  // M stride 40
     expect_same_as_contiguous(big.slice(10, 0, -3), w, "rows reversed");    // negative stride
     // Columns with a step: K has stride 2, which oneDNN cannot address (copied first).
     const Array cols = slice(big, {Slice{}, Slice{0, 20, 2}});
-    expect_same_as_contiguous(cols, operand({10, 6}, t, 14), "K with step 2");
+    expect_same_as_contiguous(cols, testing::product_operand({10, 6}, t, 14), "K with step 2");
     expect_same_as_contiguous(slice(big, {Slice{}, Slice{std::nullopt, std::nullopt, -1}}), w,
                               "K reversed");
     // A batch slice x[:, :5, :] of a 3-D array: the rows of each batch are not adjacent to the
     // next batch's, so they cannot merge into one M; the kernel batches instead of copying.
-    const Array x = operand({4, 8, 20}, t, 15);
+    const Array x = testing::product_operand({4, 8, 20}, t, 15);
     expect_same_as_contiguous(slice(x, {Slice{}, Slice{0, 5}}), w, "x[:, :5, :] . W");
-    expect_same_as_contiguous(x.slice(0, 4, 2), operand({2, 20, 3}, t, 16), "batch step 2");
+    expect_same_as_contiguous(x.slice(0, 4, 2), testing::product_operand({2, 20, 3}, t, 16),
+                              "batch step 2");
     // Broadcast (zero-stride) operands.
-    expect_same_as_contiguous(broadcast_to(operand({1, 20}, t, 17), {5, 20}), w, "broadcast rows");
-    expect_same_as_contiguous(broadcast_to(operand({8, 20}, t, 18), {3, 8, 20}),
-                              broadcast_to(operand({20, 4}, t, 19), {3, 20, 4}),
+    expect_same_as_contiguous(broadcast_to(testing::product_operand({1, 20}, t, 17), {5, 20}), w,
+                              "broadcast rows");
+    expect_same_as_contiguous(broadcast_to(testing::product_operand({8, 20}, t, 18), {3, 8, 20}),
+                              broadcast_to(testing::product_operand({20, 4}, t, 19), {3, 20, 4}),
                               "both batch-broadcast");
   }
 }
 
 TEST(Matmul, ZeroSizeDimensions) {
   for (DType t : {DType::Float32, DType::Float64, DType::BFloat16, DType::Int32}) {
-    const Array k0 = matmul(operand({3, 0}, t, 1), operand({0, 4}, t, 2));  // empty sums
+    const Array k0 = matmul(testing::product_operand({3, 0}, t, 1),
+                            testing::product_operand({0, 4}, t, 2));  // empty sums
     EXPECT_EQ(k0.shape(), (Shape{3, 4}));
     for (double v : to_doubles(k0)) EXPECT_EQ(v, 0.0);
-    EXPECT_EQ(matmul(operand({0, 5}, t, 3), operand({5, 4}, t, 4)).shape(), (Shape{0, 4}));
-    EXPECT_EQ(matmul(operand({3, 5}, t, 3), operand({5, 0}, t, 4)).shape(), (Shape{3, 0}));
-    EXPECT_EQ(matmul(operand({0, 3, 5}, t, 3), operand({5, 2}, t, 4)).shape(), (Shape{0, 3, 2}));
-    EXPECT_EQ(matmul(operand({2, 3, 5}, t, 3), operand({0, 1, 5, 2}, t, 4)).shape(),
+    EXPECT_EQ(matmul(testing::product_operand({0, 5}, t, 3), testing::product_operand({5, 4}, t, 4))
+                  .shape(),
+              (Shape{0, 4}));
+    EXPECT_EQ(matmul(testing::product_operand({3, 5}, t, 3), testing::product_operand({5, 0}, t, 4))
+                  .shape(),
+              (Shape{3, 0}));
+    EXPECT_EQ(
+        matmul(testing::product_operand({0, 3, 5}, t, 3), testing::product_operand({5, 2}, t, 4))
+            .shape(),
+        (Shape{0, 3, 2}));
+    EXPECT_EQ(matmul(testing::product_operand({2, 3, 5}, t, 3),
+                     testing::product_operand({0, 1, 5, 2}, t, 4))
+                  .shape(),
               (Shape{0, 2, 3, 2}));
-    EXPECT_EQ(matmul(operand({0}, t, 5), operand({0}, t, 6)).shape(), Shape{});
-    EXPECT_EQ(to_doubles(matmul(operand({0}, t, 5), operand({0}, t, 6))), std::vector<double>{0});
+    EXPECT_EQ(
+        matmul(testing::product_operand({0}, t, 5), testing::product_operand({0}, t, 6)).shape(),
+        Shape{});
+    EXPECT_EQ(to_doubles(
+                  matmul(testing::product_operand({0}, t, 5), testing::product_operand({0}, t, 6))),
+              std::vector<double>{0});
   }
 }
 
 TEST(Matmul, Promotion) {
-  const Array i = operand({3, 4}, DType::Int32, 1), f = operand({4, 2}, DType::Float32, 2);
+  const Array i = testing::product_operand({3, 4}, DType::Int32, 1),
+              f = testing::product_operand({4, 2}, DType::Float32, 2);
   const Array c = matmul(i, f);
   EXPECT_EQ(c.dtype(), DType::Float32);
   expect_matches(c, reference_matmul(i, f), 1e-5, "int32 @ float32");
-  EXPECT_EQ(matmul(operand({3, 4}, DType::BFloat16, 3), f).dtype(), DType::Float32);
-  EXPECT_EQ(matmul(f.astype(DType::Float16), operand({2, 3}, DType::BFloat16, 4)).dtype(),
+  EXPECT_EQ(matmul(testing::product_operand({3, 4}, DType::BFloat16, 3), f).dtype(),
             DType::Float32);
-  EXPECT_EQ(matmul(i, operand({4, 2}, DType::Int64, 5)).dtype(), DType::Int64);
-  EXPECT_EQ(matmul(f, operand({2, 2}, DType::Float64, 6)).dtype(), DType::Float64);
+  EXPECT_EQ(matmul(f.astype(DType::Float16), testing::product_operand({2, 3}, DType::BFloat16, 4))
+                .dtype(),
+            DType::Float32);
+  EXPECT_EQ(matmul(i, testing::product_operand({4, 2}, DType::Int64, 5)).dtype(), DType::Int64);
+  EXPECT_EQ(matmul(f, testing::product_operand({2, 2}, DType::Float64, 6)).dtype(), DType::Float64);
   // bool multiplies as int32: (x > 0) @ (y > 0) counts the k with both positive.
-  const Array x = operand({3, 6}, DType::Float32, 7) > 0.0f;
-  const Array y = operand({6, 2}, DType::Float32, 8) > 0.0f;
+  const Array x = testing::product_operand({3, 6}, DType::Float32, 7) > 0.0f;
+  const Array y = testing::product_operand({6, 2}, DType::Float32, 8) > 0.0f;
   const Array counts = matmul(x, y);
   EXPECT_EQ(counts.dtype(), DType::Int32);
   expect_matches(counts, reference_matmul(x, y), 0, "bool @ bool");
-  const Array u = operand({6, 2}, DType::Int32, 9).astype(DType::UInt32);
+  const Array u = testing::product_operand({6, 2}, DType::Int32, 9).astype(DType::UInt32);
   const Array xu = matmul(x, u);  // uint32 arithmetic wraps like the reference's modulo 2^32
   EXPECT_EQ(xu.dtype(), DType::UInt32);
   const std::vector<double> got = to_doubles(xu);
@@ -245,7 +237,8 @@ TEST(Matmul, IntegersWrapAround) {
 
 TEST(Matmul, RepeatedCallsReuseOnePlan) {
   cpu::clear_matmul_plan_cache();
-  const Array a = operand({8, 16}, DType::Float32, 1), b = operand({16, 4}, DType::Float32, 2);
+  const Array a = testing::product_operand({8, 16}, DType::Float32, 1),
+              b = testing::product_operand({16, 4}, DType::Float32, 2);
   for (int i = 0; i < 5; ++i) (void)matmul(a, b);
   EXPECT_EQ(cpu::matmul_plan_cache_size(), 1u);
   (void)matmul(transpose(b), transpose(a));
@@ -253,7 +246,8 @@ TEST(Matmul, RepeatedCallsReuseOnePlan) {
 }
 
 TEST(Matmul, ConcurrentCallsFromManyThreads) {
-  const Array a = operand({2, 32, 48}, DType::Float32, 1), b = operand({48, 40}, DType::Float32, 2);
+  const Array a = testing::product_operand({2, 32, 48}, DType::Float32, 1),
+              b = testing::product_operand({48, 40}, DType::Float32, 2);
   const std::vector<double> want = to_doubles(matmul(a, b));
   std::vector<std::thread> threads;
   std::vector<int> ok(4, 0);
@@ -269,36 +263,37 @@ TEST(Matmul, ConcurrentCallsFromManyThreads) {
 }
 
 TEST(MatmulErrors, ZeroDimensionalOperands) {
-  EXPECT_STRATA_ERROR(matmul(scalar(2.0f), operand({3}, DType::Float32, 1)), "[matmul]",
-                      "at least 1-D", "shape ()", "multiply");
-  EXPECT_STRATA_ERROR(matmul(operand({3}, DType::Float32, 1), scalar(2.0f)), "[matmul]",
-                      "at least 1-D", "shape (3,)");
+  EXPECT_STRATA_ERROR(matmul(scalar(2.0f), testing::product_operand({3}, DType::Float32, 1)),
+                      "[matmul]", "at least 1-D", "shape ()", "multiply");
+  EXPECT_STRATA_ERROR(matmul(testing::product_operand({3}, DType::Float32, 1), scalar(2.0f)),
+                      "[matmul]", "at least 1-D", "shape (3,)");
 }
 
 TEST(MatmulErrors, InnerDimensionsDiffer) {
-  const Array a = operand({2, 3}, DType::Float32, 1), b = operand({4, 5}, DType::Float32, 2);
+  const Array a = testing::product_operand({2, 3}, DType::Float32, 1),
+              b = testing::product_operand({4, 5}, DType::Float32, 2);
   EXPECT_STRATA_ERROR(matmul(a, b), "[matmul] inner dimensions differ",
                       "a has shape (2, 3) with 3 columns", "b has shape (4, 5) with 4 rows");
-  EXPECT_STRATA_ERROR(matmul(operand({3}, DType::Float32, 1), b),
+  EXPECT_STRATA_ERROR(matmul(testing::product_operand({3}, DType::Float32, 1), b),
                       "a has shape (3,) with 3 elements", "4 rows");
-  EXPECT_STRATA_ERROR(matmul(a, operand({4}, DType::Float32, 1)),
+  EXPECT_STRATA_ERROR(matmul(a, testing::product_operand({4}, DType::Float32, 1)),
                       "b has shape (4,) with 4 elements", "only axis");
-  EXPECT_STRATA_ERROR(
-      matmul(operand({7, 2, 3}, DType::Float32, 1), operand({7, 2, 3}, DType::Float32, 2)),
-      "(7, 2, 3) with 3 columns", "(7, 2, 3) with 2 rows", "second-to-last");
+  EXPECT_STRATA_ERROR(matmul(testing::product_operand({7, 2, 3}, DType::Float32, 1),
+                             testing::product_operand({7, 2, 3}, DType::Float32, 2)),
+                      "(7, 2, 3) with 3 columns", "(7, 2, 3) with 2 rows", "second-to-last");
 }
 
 TEST(MatmulErrors, BatchDimensionsDoNotBroadcast) {
-  EXPECT_STRATA_ERROR(
-      matmul(operand({2, 3, 4}, DType::Float32, 1), operand({3, 4, 5}, DType::Float32, 2)),
-      "[matmul] batch dimensions cannot be broadcast", "a has shape (2, 3, 4) (batch (2,))",
-      "b has shape (3, 4, 5) (batch (3,))");
+  EXPECT_STRATA_ERROR(matmul(testing::product_operand({2, 3, 4}, DType::Float32, 1),
+                             testing::product_operand({3, 4, 5}, DType::Float32, 2)),
+                      "[matmul] batch dimensions cannot be broadcast",
+                      "a has shape (2, 3, 4) (batch (2,))", "b has shape (3, 4, 5) (batch (3,))");
 }
 
 TEST(MatmulErrors, EmptyHandles) {
-  EXPECT_STRATA_ERROR(matmul(Array(), operand({3}, DType::Float32, 1)), "[matmul]",
+  EXPECT_STRATA_ERROR(matmul(Array(), testing::product_operand({3}, DType::Float32, 1)), "[matmul]",
                       "a is an empty Array");
-  EXPECT_STRATA_ERROR(matmul(operand({3}, DType::Float32, 1), Array()), "[matmul]",
+  EXPECT_STRATA_ERROR(matmul(testing::product_operand({3}, DType::Float32, 1), Array()), "[matmul]",
                       "b is an empty Array");
 }
 

@@ -11,21 +11,9 @@ namespace {
 
 using testing::broadcast_source_index;
 using testing::random_array;
+using testing::ravel;
 using testing::to_doubles;
-
-std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t k = shape.size(); k-- > 0;) {
-    idx[k] = flat % shape[k];
-    flat /= shape[k];
-  }
-  return idx;
-}
-int64_t ravel(const std::vector<int64_t>& idx, const Shape& shape) {
-  int64_t flat = 0;
-  for (size_t k = 0; k < shape.size(); ++k) flat = flat * shape[k] + idx[k];
-  return flat;
-}
+using testing::unravel;
 
 // out[j0, j1, ...] = x[lists[0][j0], lists[1][j1], ...]: the reference for slicing.
 std::vector<double> select_ref(const Array& x, const std::vector<std::vector<int64_t>>& lists) {

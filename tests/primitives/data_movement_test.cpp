@@ -14,22 +14,9 @@ namespace {
 using prim::bind1;
 using prim::make;
 using testing::random_array;
+using testing::ravel;
 using testing::to_doubles;
-
-// Multi-index of row-major position `flat` in `shape`, and back.
-std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t k = shape.size(); k-- > 0;) {
-    idx[k] = flat % shape[k];
-    flat /= shape[k];
-  }
-  return idx;
-}
-int64_t ravel(const std::vector<int64_t>& idx, const Shape& shape) {
-  int64_t flat = 0;
-  for (size_t k = 0; k < shape.size(); ++k) flat = flat * shape[k] + idx[k];
-  return flat;
-}
+using testing::unravel;
 
 // Evaluates `p` through eval_cpu into a fresh dense output (the executor's entry point).
 Array eval_compiled(const prim::PrimitivePtr& p, const std::vector<Array>& in) {

@@ -7,31 +7,22 @@
 
 #include "backend/cpu/matmul.h"
 #include "backend/cpu/strided.h"
+#include "ops/product_reference.h"
 #include "primitives/dot_general.h"
-#include "test_util.h"
 
 namespace strata {
 namespace {
 
 using prim::ValueType;
+using testing::expect_matches;
+using testing::Expected;
 using testing::random_array;
+using testing::ravel;
 using testing::to_doubles;
-
-std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t k = shape.size(); k-- > 0;) {
-    idx[k] = flat % shape[k];
-    flat /= shape[k];
-  }
-  return idx;
-}
+using testing::unravel;
 
 // lax.dot_general by definition, in double; also sum |terms| for tolerances.  `logical` gives
 // bool's or-of-ands instead of a sum.
-struct Expected {
-  Shape shape;
-  std::vector<double> value, magnitude;
-};
 Expected reference(const Array& a, const Array& b, const DotDims& d, bool logical = false) {
   const std::vector<double> va = to_doubles(a), vb = to_doubles(b);
   const Strides sa = detail::row_major_strides(a.shape()),
@@ -79,35 +70,6 @@ Expected reference(const Array& a, const Array& b, const DotDims& d, bool logica
     e.magnitude.push_back(mag);
   }
   return e;
-}
-
-void expect_matches(const Array& got, const Expected& want, double tol, const std::string& what) {
-  ASSERT_EQ(got.shape(), want.shape) << what;
-  const std::vector<double> g = to_doubles(got);
-  for (size_t i = 0; i < g.size(); ++i) {
-    ASSERT_LE(std::fabs(g[i] - want.value[i]), tol * want.magnitude[i] + 1e-30)
-        << what << " element " << i << ": got " << g[i] << ", want " << want.value[i];
-  }
-}
-
-double tolerance(DType t) {
-  switch (t) {
-    case DType::Float32:
-      return 1e-5;
-    case DType::Float64:
-      return 1e-12;
-    case DType::BFloat16:
-      return 1e-2;
-    case DType::Float16:
-      return 2e-3;
-    default:
-      return 0;
-  }
-}
-
-Array operand(const Shape& shape, DType t, uint32_t seed) {
-  if (t == DType::Bool) return random_array(shape, DType::Int32, seed, -2, 2).astype(DType::Bool);
-  return is_integer(t) ? random_array(shape, t, seed, -6, 6) : random_array(shape, t, seed);
 }
 
 Array bind_dot(const Array& a, const Array& b, const DotDims& d,
@@ -184,18 +146,20 @@ TEST(DotGeneral, BatchAxesAnywhereAndSeveralContractingAxes) {
     uint32_t seed = 10;
     for (size_t c = 0; c < cases.size(); ++c) {
       const auto& [sa, sb, d] = cases[c];
-      const Array a = operand(sa, t, seed++), b = operand(sb, t, seed++);
-      expect_matches(dot_general(a, b, d), reference(a, b, d), tolerance(t),
+      const Array a = testing::product_operand(sa, t, seed++),
+                  b = testing::product_operand(sb, t, seed++);
+      expect_matches(dot_general(a, b, d), reference(a, b, d), testing::product_tolerance(t),
                      detail::cat("case ", c, " ", t));
     }
   }
 }
 
 TEST(DotGeneral, OuterProductAndFullContraction) {
-  const Array a = operand({3, 4}, DType::Float32, 1), b = operand({2, 5}, DType::Float32, 2);
+  const Array a = testing::product_operand({3, 4}, DType::Float32, 1),
+              b = testing::product_operand({2, 5}, DType::Float32, 2);
   const DotDims outer{{}, {}, {}, {}};
   expect_matches(dot_general(a, b, outer), reference(a, b, outer), 1e-5, "outer");
-  const Array c = operand({3, 4}, DType::Float64, 3);
+  const Array c = testing::product_operand({3, 4}, DType::Float64, 3);
   const DotDims all{{0, 1}, {0, 1}, {}, {}};
   const Array s = dot_general(c, c, all);
   EXPECT_EQ(s.shape(), Shape{});
@@ -203,11 +167,13 @@ TEST(DotGeneral, OuterProductAndFullContraction) {
 }
 
 TEST(DotGeneral, NegativeAxesAndPromotion) {
-  const Array a = operand({2, 3, 4}, DType::Int32, 1), b = operand({2, 4, 5}, DType::Float32, 2);
+  const Array a = testing::product_operand({2, 3, 4}, DType::Int32, 1),
+              b = testing::product_operand({2, 4, 5}, DType::Float32, 2);
   const Array c = dot_general(a, b, DotDims{{-1}, {-2}, {-3}, {0}});
   EXPECT_EQ(c.dtype(), DType::Float32);
   expect_matches(c, reference(a, b, DotDims{{2}, {1}, {0}, {0}}), 1e-5, "negative axes");
-  const Array x = operand({3, 4}, DType::Bool, 3), y = operand({4, 2}, DType::Bool, 4);
+  const Array x = testing::product_operand({3, 4}, DType::Bool, 3),
+              y = testing::product_operand({4, 2}, DType::Bool, 4);
   EXPECT_EQ(dot_general(x, y, DotDims{{1}, {0}, {}, {}}).dtype(), DType::Int32);
   EXPECT_STRATA_ERROR(dot_general(a, b, DotDims{{3}, {1}, {}, {}}), "[dot_general]",
                       "lhs contracting dimension 3", "(2, 3, 4)");
@@ -223,17 +189,19 @@ TEST(DotGeneral, NegativeAxesAndPromotion) {
 TEST(DotGeneralKernel, EveryDtypeIncludingBoolAndPreferredFloat32) {
   const DotDims d{{2}, {1}, {0}, {0}};
   for (DType t : kAllDTypes) {
-    const Array a = operand({3, 5, 7}, t, 1), b = operand({3, 7, 4}, t, 2);
+    const Array a = testing::product_operand({3, 5, 7}, t, 1),
+                b = testing::product_operand({3, 7, 4}, t, 2);
     const Array c = bind_dot(a, b, d);
     EXPECT_EQ(c.dtype(), t);
     if (t == DType::Bool) {
       expect_matches(c, reference(a, b, d, true), 0, "bool is or-of-ands");
     } else {
-      expect_matches(c, reference(a, b, d), tolerance(t), detail::cat(t));
+      expect_matches(c, reference(a, b, d), testing::product_tolerance(t), detail::cat(t));
     }
   }
   for (DType t : {DType::BFloat16, DType::Float16}) {
-    const Array a = operand({4, 33}, t, 3), b = operand({33, 9}, t, 4);
+    const Array a = testing::product_operand({4, 33}, t, 3),
+                b = testing::product_operand({33, 9}, t, 4);
     const Array c = bind_dot(a, b, DotDims{{1}, {0}, {}, {}}, DType::Float32);
     EXPECT_EQ(c.dtype(), DType::Float32);
     expect_matches(c, reference(a, b, DotDims{{1}, {0}, {}, {}}), 1e-5, "16-bit to float32");
@@ -243,12 +211,17 @@ TEST(DotGeneralKernel, EveryDtypeIncludingBoolAndPreferredFloat32) {
 TEST(DotGeneralKernel, ZeroSizeDimensions) {
   const DotDims d{{2}, {1}, {0}, {0}};
   for (DType t : {DType::Float32, DType::Float64, DType::Float16}) {
-    const Array k0 = bind_dot(operand({2, 3, 0}, t, 1), operand({2, 0, 4}, t, 2), d);
+    const Array k0 = bind_dot(testing::product_operand({2, 3, 0}, t, 1),
+                              testing::product_operand({2, 0, 4}, t, 2), d);
     EXPECT_EQ(k0.shape(), (Shape{2, 3, 4}));
     for (double v : to_doubles(k0)) EXPECT_EQ(v, 0.0);
-    EXPECT_EQ(bind_dot(operand({0, 3, 5}, t, 1), operand({0, 5, 4}, t, 2), d).shape(),
+    EXPECT_EQ(bind_dot(testing::product_operand({0, 3, 5}, t, 1),
+                       testing::product_operand({0, 5, 4}, t, 2), d)
+                  .shape(),
               (Shape{0, 3, 4}));
-    EXPECT_EQ(bind_dot(operand({2, 0, 5}, t, 1), operand({2, 5, 4}, t, 2), d).shape(),
+    EXPECT_EQ(bind_dot(testing::product_operand({2, 0, 5}, t, 1),
+                       testing::product_operand({2, 5, 4}, t, 2), d)
+                  .shape(),
               (Shape{2, 0, 4}));
   }
 }
@@ -359,7 +332,8 @@ TEST(DotGeneralKernel, PlanExecutesManyTimesOnRawPointers) {
   EXPECT_EQ(plan.backend(), cpu::MatmulBackend::OneDnn);
   EXPECT_FALSE(plan.is_slow()) << plan.implementation();
   EXPECT_EQ(plan.problem(), p);
-  const Array a = operand({2, 3, 5}, DType::Float32, 1), bt = operand({2, 4, 5}, DType::Float32, 2);
+  const Array a = testing::product_operand({2, 3, 5}, DType::Float32, 1),
+              bt = testing::product_operand({2, 4, 5}, DType::Float32, 2);
   const Expected want = reference(a, bt, DotDims{{2}, {2}, {0}, {0}});
   std::vector<float> c(24);
   std::vector<std::byte> scratch(static_cast<size_t>(plan.scratch_bytes()) + 64);
@@ -389,7 +363,8 @@ TEST(DotGeneralKernel, PlanExecutesManyTimesOnRawPointers) {
 
 TEST(DotGeneralKernel, PlanCacheKeysOnLayout) {
   cpu::clear_matmul_plan_cache();
-  const Array a = operand({6, 8}, DType::Float32, 1), b = operand({8, 3}, DType::Float32, 2);
+  const Array a = testing::product_operand({6, 8}, DType::Float32, 1),
+              b = testing::product_operand({8, 3}, DType::Float32, 2);
   const DotDims mm{{1}, {0}, {}, {}};
   for (int i = 0; i < 3; ++i) (void)bind_dot(a, b, mm);
   EXPECT_EQ(cpu::matmul_plan_cache_size(), 1u);
@@ -405,7 +380,8 @@ TEST(DotGeneralKernel, OnePlanExecutedConcurrently) {
   cpu::MatmulProblem p;
   p.m = 64, p.n = 48, p.k = 96, p.a_m = 96, p.b_k = 48;
   const cpu::MatmulPlan plan = cpu::MatmulPlan::create(p);
-  const Array a = operand({64, 96}, DType::Float32, 1), b = operand({96, 48}, DType::Float32, 2);
+  const Array a = testing::product_operand({64, 96}, DType::Float32, 1),
+              b = testing::product_operand({96, 48}, DType::Float32, 2);
   std::vector<float> want(64 * 48);
   plan.execute(a.data(), b.data(), want.data());
   std::vector<std::thread> threads;
@@ -425,7 +401,8 @@ TEST(DotGeneralKernel, OnePlanExecutedConcurrently) {
 
 TEST(DotGeneralKernel, PlansKeepTheThreadCountTheyWereMadeFor) {
   const int before = num_threads();
-  const Array a = operand({64, 96}, DType::Float32, 1), b = operand({96, 48}, DType::Float32, 2);
+  const Array a = testing::product_operand({64, 96}, DType::Float32, 1),
+              b = testing::product_operand({96, 48}, DType::Float32, 2);
   cpu::clear_matmul_plan_cache();
   set_num_threads(1);
   const std::vector<double> one = to_doubles(matmul(a, b));
