@@ -54,6 +54,11 @@ Array truth(const char* api, const Array& a) {
                      {a, ops::broadcast_to_shape(zeros({}, a.dtype()), a.shape())});
 }
 
+// jnp's arithmetic on two bool arrays is logic: add and maximum are or, multiply and minimum and.
+bool both_bool(const Array& a, const Array& b) {
+  return a.valid() && b.valid() && a.dtype() == DType::Bool && b.dtype() == DType::Bool;
+}
+
 // A weakly typed constant of a's kind, for expressions like relu = max(x, 0).
 Array weak_constant(double v) {
   return weak_scalar(v);
@@ -68,10 +73,7 @@ Array astype(const Array& a, DType dtype) {
 
 // ---------------------------------------------------------------- arithmetic
 Array add(const Array& a, const Array& b) {
-  if (a.valid() && b.valid() && a.dtype() == DType::Bool && b.dtype() == DType::Bool) {
-    return logical_or(a, b);  // as jnp.add on bools
-  }
-  return binary_op("add", BinaryOp::Add, a, b);
+  return both_bool(a, b) ? logical_or(a, b) : binary_op("add", BinaryOp::Add, a, b);
 }
 
 Array subtract(const Array& a, const Array& b) {
@@ -81,10 +83,7 @@ Array subtract(const Array& a, const Array& b) {
 }
 
 Array multiply(const Array& a, const Array& b) {
-  if (a.valid() && b.valid() && a.dtype() == DType::Bool && b.dtype() == DType::Bool) {
-    return logical_and(a, b);  // as jnp.multiply on bools
-  }
-  return binary_op("multiply", BinaryOp::Mul, a, b);
+  return both_bool(a, b) ? logical_and(a, b) : binary_op("multiply", BinaryOp::Mul, a, b);
 }
 
 Array divide(const Array& a, const Array& b) {
@@ -101,17 +100,11 @@ Array pow(const Array& a, const Array& b) {
 }
 
 Array maximum(const Array& a, const Array& b) {
-  if (a.valid() && b.valid() && a.dtype() == DType::Bool && b.dtype() == DType::Bool) {
-    return logical_or(a, b);
-  }
-  return binary_op("maximum", BinaryOp::Max, a, b);
+  return both_bool(a, b) ? logical_or(a, b) : binary_op("maximum", BinaryOp::Max, a, b);
 }
 
 Array minimum(const Array& a, const Array& b) {
-  if (a.valid() && b.valid() && a.dtype() == DType::Bool && b.dtype() == DType::Bool) {
-    return logical_and(a, b);
-  }
-  return binary_op("minimum", BinaryOp::Min, a, b);
+  return both_bool(a, b) ? logical_and(a, b) : binary_op("minimum", BinaryOp::Min, a, b);
 }
 
 Array negative(const Array& a) {
