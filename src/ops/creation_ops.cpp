@@ -34,7 +34,7 @@ Array literal(double value, DType dtype) {
 // of a weak array, as lax.full_like does).
 Array filled(const char* api, const Shape& shape, double value, DType dtype, bool weak) {
   check_dims(api, shape);
-  const Array v = ops::convert(literal(value, dtype), dtype, weak);
+  Array v = ops::convert(literal(value, dtype), dtype, weak);
   if (shape.empty()) return v;
   return prim::bind1(prim::make<prim::BroadcastInDim>(shape, std::vector<int>{}), {v});
 }

@@ -186,7 +186,7 @@ Array argmin(const Array& a, int axis, bool keepdims) {
 Array softmax(const Array& a, int axis) {
   ops::check_valid("softmax", a);
   const int ax = ops::normalize_axis("softmax", axis, a.ndim());
-  const Array x = to_inexact(a);
+  Array x = to_inexact(a);
   if (x.size() == 0) return x;  // nothing to normalise (and no max of an empty axis)
   const Array e = exp(subtract(x, reduce(ReduceOp::Max, x, {ax}, true)));
   return divide(e, reduce(ReduceOp::Sum, e, {ax}, true));
@@ -195,7 +195,7 @@ Array softmax(const Array& a, int axis) {
 Array log_softmax(const Array& a, int axis) {
   ops::check_valid("log_softmax", a);
   const int ax = ops::normalize_axis("log_softmax", axis, a.ndim());
-  const Array x = to_inexact(a);
+  Array x = to_inexact(a);
   if (x.size() == 0) return x;
   const Array shifted = subtract(x, reduce(ReduceOp::Max, x, {ax}, true));
   return subtract(shifted, log(reduce(ReduceOp::Sum, exp(shifted), {ax}, true)));

@@ -59,6 +59,13 @@ inline To convert(From v) {
   }
 }
 
+// NaN test that stays branch-free inside simd loops: NaN is the only value unequal to itself.
+// Also works lane-wise on GCC vector types (then it returns a lane mask).
+template <typename T>
+constexpr auto is_nan(T v) {
+  return v != v;  // NOLINT(misc-redundant-expression)
+}
+
 // Calls fn(T{}) with T the storage type of `dtype`.
 template <typename Fn>
 decltype(auto) visit_dtype(DType dtype, Fn&& fn) {

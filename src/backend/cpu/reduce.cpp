@@ -84,8 +84,8 @@ struct ExtremeOp {
   template <typename U>
   static U combine(U a, U b) {
     if constexpr (kFloat<T>) {
-      if constexpr (kMax) return ((b > a) | (b != b)) ? b : a;
-      if constexpr (!kMax) return ((b < a) | (b != b)) ? b : a;
+      if constexpr (kMax) return ((b > a) | is_nan(b)) ? b : a;
+      if constexpr (!kMax) return ((b < a) | is_nan(b)) ? b : a;
     } else {
       if constexpr (kMax) return b > a ? b : a;
       if constexpr (!kMax) return b < a ? b : a;
@@ -381,7 +381,7 @@ namespace {
 template <typename T, bool kMax>
 bool better(T candidate, T best) {
   bool take = kMax ? candidate > best : candidate < best;
-  if constexpr (kFloat<T>) take = take | ((candidate != candidate) & (best == best));
+  if constexpr (kFloat<T>) take = take | (is_nan(candidate) & !is_nan(best));
   return take;
 }
 
@@ -391,7 +391,7 @@ bool better(T candidate, T best) {
 template <typename T, bool kMax>
 int32_t arg_run(const T* x, int64_t n) {
   const T m = fold_run<ExtremeOp<T, kMax>>(x, n);
-  const bool find_nan = kFloat<T> && m != m;
+  const bool find_nan = kFloat<T> && is_nan(m);
   constexpr int64_t kBlock = 64;
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = std::min(n, b + kBlock);
