@@ -13,6 +13,10 @@
 
 #include "strata/core/array.h"
 
+namespace strata::ir {
+class Graph;  // nested bodies (scan) are graphs; the IR sits above this layer
+}
+
 namespace strata::prim {
 
 // The abstract value of an array: what the shape rule sees and produces.
@@ -47,6 +51,9 @@ class Primitive {
   // for CSE: two primitives with the same name and params are interchangeable.
   virtual std::string params() const { return {}; }
   bool is_equivalent(const Primitive& other) const;
+
+  // Graphs this primitive evaluates as part of itself (scan's body); empty for plain primitives.
+  virtual std::vector<const ir::Graph*> subgraphs() const { return {}; }
 };
 using PrimitivePtr = std::shared_ptr<const Primitive>;
 
