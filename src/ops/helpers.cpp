@@ -29,20 +29,35 @@ std::vector<int> normalize_axes(const char* api, const Axes& axes, int ndim, boo
   return out;
 }
 
-Shape broadcast_shapes(const char* api, const Shape& a, const Shape& b) {
+// Axis i of the right-aligned broadcast of two shapes: the sizes of a and b there (1 if absent).
+static std::pair<int64_t, int64_t> aligned_sizes(const Shape& a, const Shape& b, size_t n,
+                                                 size_t i) {
+  return {i < n - a.size() ? 1 : a[i - (n - a.size())],
+          i < n - b.size() ? 1 : b[i - (n - b.size())]};
+}
+
+std::optional<Shape> try_broadcast_shapes(const Shape& a, const Shape& b) {
   const size_t n = std::max(a.size(), b.size());
   Shape out(n);
   for (size_t i = 0; i < n; ++i) {
-    const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
-    const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    const auto [da, db] = aligned_sizes(a, b, n, i);
+    if (da != db && da != 1 && db != 1) return std::nullopt;
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Shape broadcast_shapes(const char* api, const Shape& a, const Shape& b) {
+  if (std::optional<Shape> out = try_broadcast_shapes(a, b)) return *out;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0;; ++i) {  // name the first axis that does not broadcast
+    const auto [da, db] = aligned_sizes(a, b, n, i);
     if (da != db && da != 1 && db != 1) {
       fail(api, "shapes ", to_string(a), " and ", to_string(b),
            " cannot be broadcast together: axis ", static_cast<int>(i) - static_cast<int>(n),
            " has sizes ", da, " and ", db, " (sizes must match or be 1)");
     }
-    out[i] = da == 1 ? db : da;
   }
-  return out;
 }
 
 Array broadcast_to_shape(const Array& a, const Shape& shape) {

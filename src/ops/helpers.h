@@ -2,6 +2,7 @@
 // Each takes the user-facing API name so errors read "[sum] axis 3 is out of range ...".
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "primitives/primitive.h"
@@ -15,7 +16,9 @@ int normalize_axis(const char* api, int axis, int ndim);
 // `empty_means_all` (reductions), else stays empty.
 std::vector<int> normalize_axes(const char* api, const Axes& axes, int ndim, bool empty_means_all);
 
-// NumPy broadcasting of two shapes; throws "[api] shapes (..) and (..) cannot be broadcast".
+// NumPy broadcasting of two shapes; nothing when some axis has two sizes, neither of them 1.
+std::optional<Shape> try_broadcast_shapes(const Shape& a, const Shape& b);
+// The same, throwing "[api] shapes (..) and (..) cannot be broadcast" on failure.
 Shape broadcast_shapes(const char* api, const Shape& a, const Shape& b);
 // Broadcasts `a` (right-aligned) to `shape`, which must be a broadcast of a.shape().
 Array broadcast_to_shape(const Array& a, const Shape& shape);

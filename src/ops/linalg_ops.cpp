@@ -37,19 +37,10 @@ Shape batch_shape(const Array& x) {
 // NumPy broadcasting of the batch shapes, with an error that shows both full operand shapes.
 Shape broadcast_batch(const Array& a, const Array& b) {
   const Shape sa = batch_shape(a), sb = batch_shape(b);
-  const size_t n = std::max(sa.size(), sb.size());
-  Shape out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t da = i < n - sa.size() ? 1 : sa[i - (n - sa.size())];
-    const int64_t db = i < n - sb.size() ? 1 : sb[i - (n - sb.size())];
-    if (da != db && da != 1 && db != 1) {
-      fail("matmul", "batch dimensions cannot be broadcast: a has shape ", to_string(a.shape()),
-           " (batch ", to_string(sa), "), b has shape ", to_string(b.shape()), " (batch ",
-           to_string(sb), "); leading dimensions must be equal or 1 (NumPy broadcasting)");
-    }
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
+  if (std::optional<Shape> out = ops::try_broadcast_shapes(sa, sb)) return *out;
+  fail("matmul", "batch dimensions cannot be broadcast: a has shape ", to_string(a.shape()),
+       " (batch ", to_string(sa), "), b has shape ", to_string(b.shape()), " (batch ",
+       to_string(sb), "); leading dimensions must be equal or 1 (NumPy broadcasting)");
 }
 
 Array dot(const Array& a, const Array& b, DotDims dims) {
