@@ -30,6 +30,11 @@ std::vector<Array> Primitive::eval_eager(const std::vector<Array>& inputs) const
   return outputs;
 }
 
+Primitive::Kernel Primitive::prepare(const std::vector<Array>& /*inputs*/,
+                                     const std::vector<ValueType>& /*outputs*/) const {
+  return [this](const std::vector<Array>& in, const std::vector<Array>& out) { eval_cpu(in, out); };
+}
+
 bool Primitive::is_equivalent(const Primitive& other) const {
   return std::string_view(name()) == other.name() && params() == other.params();
 }

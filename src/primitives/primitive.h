@@ -6,6 +6,7 @@
 // (ops.h does that), attributes fixed at construction, outputs described by ValueType.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -42,6 +43,18 @@ class Primitive {
   // strided view.  This is the entry the compiled executor uses.
   virtual void eval_cpu(const std::vector<Array>& inputs,
                         const std::vector<Array>& outputs) const = 0;
+
+  // A kernel bound to fixed operand layouts, prepared once by the compiled executor at compile
+  // time and run many times.  `inputs` are views with the shapes and strides the kernel will see
+  // at run time (their data is not read; only layouts matter); `outputs` are dense.  The kernel
+  // must not keep pointers to the arrays passed to prepare: at run time it gets arrays with the
+  // same layouts at other addresses.  Kernels that need set-up work (oneDNN primitives, plans)
+  // override this so no planning, hashing or allocation happens per run.  The default runs
+  // eval_cpu.
+  using Kernel = std::function<void(const std::vector<Array>& inputs,
+                                    const std::vector<Array>& outputs)>;
+  virtual Kernel prepare(const std::vector<Array>& inputs,
+                         const std::vector<ValueType>& outputs) const;
 
   // Eager evaluation.  The default allocates the outputs and calls eval_cpu; shape primitives
   // override it to return views instead of copies.
