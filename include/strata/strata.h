@@ -4,5 +4,7 @@
 #include "strata/core/array.h"
 #include "strata/core/dtype.h"
 #include "strata/core/error.h"
+#include "strata/jit.h"
 #include "strata/ops.h"
+#include "strata/scan.h"
 #include "strata/tree/tree.h"

@@ -207,13 +207,22 @@ bool Array::is_contiguous() const {
   return true;
 }
 
+void Array::check_concrete(const char* api) const {
+  if (is_traced()) {
+    fail(api, "this array (", strata::to_string(shape()), " ", dtype(),
+         ") is a traced value inside jit / scan / trace: its contents do not exist while the "
+         "function is being traced; return it from the traced function and read the result");
+  }
+}
+
 const void* Array::data() const {
+  check_concrete("Array::data");
   const detail::ArrayImpl& i = impl();
   return static_cast<const char*>(i.buffer->data()) + i.offset * strata::itemsize(i.dtype);
 }
 
 bool Array::shares_buffer_with(const Array& other) const {
-  return impl().buffer == other.impl().buffer;
+  return !is_traced() && impl().buffer == other.impl().buffer;
 }
 
 Array Array::operator[](int64_t index) const {
@@ -224,6 +233,7 @@ Array Array::operator[](int64_t index) const {
          " (shape ", to_string(shape()), ")");
   }
   if (index < 0) index += n;
+  if (is_traced()) return strata::squeeze(strata::slice(*this, {Slice{index, index + 1}}), {0});
   Shape shape(this->shape().begin() + 1, this->shape().end());
   Strides strides(this->strides().begin() + 1, this->strides().end());
   return detail::make_view(*this, std::move(shape), std::move(strides),

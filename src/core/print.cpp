@@ -163,6 +163,9 @@ struct Printer {
 
 std::ostream& operator<<(std::ostream& os, const Array& a) {
   if (!a.valid()) return os << "Array(<empty handle>)";
+  if (a.is_traced()) {  // like JAX's Traced<ShapedArray(float32[3])>
+    return os << "Traced<" << a.dtype() << to_string(a.shape()) << ">";
+  }
   std::vector<std::string> items;
   cpu::visit_dtype(a.dtype(),
                    [&](auto tag) { items = format_elements(a.to_vector<decltype(tag)>()); });

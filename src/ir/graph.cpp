@@ -1,5 +1,7 @@
 #include "ir/graph.h"
 
+#include <algorithm>
+
 namespace strata::ir {
 
 ValueId Graph::add_value(prim::ValueType type) {
@@ -58,6 +60,14 @@ void Graph::append_op(Op op) {
 void Graph::set_outputs(std::vector<ValueId> outputs) {
   for (ValueId v : outputs) check_defined(v, "an output");
   outputs_ = std::move(outputs);
+}
+
+void Graph::set_inputs(std::vector<ValueId> inputs) {
+  std::vector<ValueId> a = inputs, b = inputs_;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  if (a != b) fail("Graph::set_inputs", "expected a permutation of the ", b.size(), " inputs");
+  inputs_ = std::move(inputs);
 }
 
 const prim::ValueType& Graph::type(ValueId v) const {

@@ -33,6 +33,9 @@ class Graph {
   std::vector<ValueId> add_op(prim::PrimitivePtr primitive, std::vector<ValueId> operands);
   ValueId add_op1(prim::PrimitivePtr primitive, std::vector<ValueId> operands);
   void set_outputs(std::vector<ValueId> outputs);
+  // Reorders the inputs (tracing appends captured values, then puts them first); `inputs` must be
+  // a permutation of inputs().
+  void set_inputs(std::vector<ValueId> inputs);
 
   const prim::ValueType& type(ValueId v) const;
   int32_t num_values() const { return static_cast<int32_t>(types_.size()); }

@@ -13,6 +13,7 @@ class Unary : public Primitive {
   const char* name() const override { return cpu::name(op_); }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  bool can_run_in_place() const override { return true; }
   cpu::UnaryOp op() const { return op_; }
 
  private:
@@ -25,6 +26,7 @@ class Binary : public Primitive {
   const char* name() const override { return cpu::name(op_); }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  bool can_run_in_place() const override { return true; }
   cpu::BinaryOp op() const { return op_; }
 
  private:
@@ -48,6 +50,7 @@ class Select : public Primitive {
   const char* name() const override { return "select"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  bool can_run_in_place() const override { return true; }
 };
 
 // convert_element_type.  `weak` is the result's weak-type flag (promotion keeps it, astype drops

@@ -11,6 +11,12 @@ namespace {
 void copy_view(const Primitive& p, const std::vector<Array>& in, const std::vector<Array>& out) {
   cpu::copy_into(p.eval_eager(in)[0], out[0]);
 }
+// The result of a layout primitive as a view of x (its view() must accept x's layout).
+Array as_view(const Primitive& p, const Array& x) {
+  Primitive::View v = *p.view(x.shape(), x.strides());
+  const Shape shape = p.infer({type_of(x)})[0].shape;
+  return detail::make_view(x, shape, std::move(v.strides), x.impl().offset + v.offset);
+}
 }  // namespace
 
 // ---------------------------------------------------------------- broadcast_in_dim
@@ -34,13 +40,17 @@ std::vector<ValueType> BroadcastInDim::infer(const std::vector<ValueType>& in) c
   return {ValueType{shape_, in[0].dtype, in[0].weak}};
 }
 
-std::vector<Array> BroadcastInDim::eval_eager(const std::vector<Array>& in) const {
-  const Array& x = in[0];
-  Strides strides(shape_.size(), 0);
+std::optional<Primitive::View> BroadcastInDim::view(const Shape& shape,
+                                                    const Strides& strides) const {
+  Strides out(shape_.size(), 0);
   for (size_t i = 0; i < dims_.size(); ++i) {
-    if (x.shape()[i] != 1) strides[static_cast<size_t>(dims_[i])] = x.strides()[i];
+    if (shape[i] != 1) out[static_cast<size_t>(dims_[i])] = strides[i];
   }
-  return {detail::make_view(x, shape_, std::move(strides), x.impl().offset)};
+  return View{std::move(out), 0};
+}
+
+std::vector<Array> BroadcastInDim::eval_eager(const std::vector<Array>& in) const {
+  return {as_view(*this, in[0])};
 }
 
 void BroadcastInDim::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
@@ -68,14 +78,15 @@ namespace {
 // nothing when the reshape mixes axes that are not laid out contiguously with each other (then a
 // copy is needed).  Old axes are grouped so each group's product equals a group of new axes;
 // within a group the old axes must be mutually contiguous.
-std::optional<Strides> reshape_strides(const Array& x, const Shape& shape) {
-  if (x.size() == 0) return detail::row_major_strides(shape);
+std::optional<Strides> reshape_strides(const Shape& x_shape, const Strides& x_strides,
+                                       const Shape& shape) {
+  if (detail::shape_size(x_shape) == 0) return detail::row_major_strides(shape);
   Shape old_shape;
   Strides old_strides;
-  for (int i = 0; i < x.ndim(); ++i) {
-    if (x.shape()[static_cast<size_t>(i)] == 1) continue;
-    old_shape.push_back(x.shape()[static_cast<size_t>(i)]);
-    old_strides.push_back(x.strides()[static_cast<size_t>(i)]);
+  for (size_t i = 0; i < x_shape.size(); ++i) {
+    if (x_shape[i] == 1) continue;
+    old_shape.push_back(x_shape[i]);
+    old_strides.push_back(x_strides[i]);
   }
   Strides strides(shape.size(), 0);  // size-1 axes keep stride 0: they never move the cursor
   size_t oi = 0, ni = 0;
@@ -107,11 +118,14 @@ std::optional<Strides> reshape_strides(const Array& x, const Shape& shape) {
 }
 }  // namespace
 
+std::optional<Primitive::View> Reshape::view(const Shape& shape, const Strides& strides) const {
+  if (auto out = reshape_strides(shape, strides, shape_)) return View{std::move(*out), 0};
+  return std::nullopt;
+}
+
 std::vector<Array> Reshape::eval_eager(const std::vector<Array>& in) const {
   const Array& x = in[0];
-  if (auto strides = reshape_strides(x, shape_)) {
-    return {detail::make_view(x, shape_, std::move(*strides), x.impl().offset)};
-  }
+  if (view(x.shape(), x.strides())) return {as_view(*this, x)};
   const Array dense = cpu::contiguous(x);
   return {detail::make_view(dense, shape_, detail::row_major_strides(shape_), dense.impl().offset)};
 }
@@ -143,15 +157,15 @@ std::vector<ValueType> Transpose::infer(const std::vector<ValueType>& in) const 
   return {ValueType{shape, in[0].dtype, in[0].weak}};
 }
 
+std::optional<Primitive::View> Transpose::view(const Shape& /*shape*/,
+                                               const Strides& strides) const {
+  Strides out(perm_.size());
+  for (size_t i = 0; i < perm_.size(); ++i) out[i] = strides[static_cast<size_t>(perm_[i])];
+  return View{std::move(out), 0};
+}
+
 std::vector<Array> Transpose::eval_eager(const std::vector<Array>& in) const {
-  const Array& x = in[0];
-  Shape shape(perm_.size());
-  Strides strides(perm_.size());
-  for (size_t i = 0; i < perm_.size(); ++i) {
-    shape[i] = x.shape()[static_cast<size_t>(perm_[i])];
-    strides[i] = x.strides()[static_cast<size_t>(perm_[i])];
-  }
-  return {detail::make_view(x, std::move(shape), std::move(strides), x.impl().offset)};
+  return {as_view(*this, in[0])};
 }
 
 void Transpose::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
@@ -183,15 +197,19 @@ std::vector<ValueType> StaticSlice::infer(const std::vector<ValueType>& in) cons
   return {ValueType{sizes_, in[0].dtype, in[0].weak}};
 }
 
-std::vector<Array> StaticSlice::eval_eager(const std::vector<Array>& in) const {
-  const Array& x = in[0];
-  Strides strides(x.ndim());
-  int64_t offset = x.impl().offset;
-  for (size_t i = 0; i < strides.size(); ++i) {
-    strides[i] = x.strides()[i] * steps_[i];
-    if (sizes_[i] > 0) offset += starts_[i] * x.strides()[i];
+std::optional<Primitive::View> StaticSlice::view(const Shape& shape,
+                                                 const Strides& strides) const {
+  Strides out(shape.size());
+  int64_t offset = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = strides[i] * steps_[i];
+    if (sizes_[i] > 0) offset += starts_[i] * strides[i];
   }
-  return {detail::make_view(x, sizes_, std::move(strides), offset)};
+  return View{std::move(out), offset};
+}
+
+std::vector<Array> StaticSlice::eval_eager(const std::vector<Array>& in) const {
+  return {as_view(*this, in[0])};
 }
 
 void StaticSlice::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {

@@ -16,6 +16,7 @@ class BroadcastInDim : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
 
  private:
@@ -30,6 +31,7 @@ class Reshape : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
 
  private:
@@ -44,6 +46,7 @@ class Transpose : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
   const std::vector<int>& perm() const { return perm_; }
 
@@ -61,6 +64,7 @@ class StaticSlice : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
+  std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
 
  private:

@@ -39,10 +39,28 @@ bool Primitive::is_equivalent(const Primitive& other) const {
   return std::string_view(name()) == other.name() && params() == other.params();
 }
 
+Recorder*& active_recorder() {
+  thread_local Recorder* recorder = nullptr;
+  return recorder;
+}
+
+static size_t i_of(const std::vector<Array>& inputs, const Array& a) {
+  return static_cast<size_t>(&a - inputs.data());
+}
+
 std::vector<Array> bind(const PrimitivePtr& p, const std::vector<Array>& inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].valid()) {
       fail(p->name(), "operand ", i, " is an empty Array (default-constructed); pass a real array");
+    }
+  }
+  // Inside jit / scan / trace every op is recorded (staged), whatever its operands.
+  if (Recorder* r = active_recorder()) return r->record(p, inputs);
+  for (const Array& a : inputs) {
+    if (a.is_traced()) {
+      fail(p->name(), "operand ", i_of(inputs, a), " (", to_string(type_of(a)),
+           ") is a traced value used after its jit / scan / trace ended (a leaked tracer); "
+           "return values from the traced function instead of storing them outside it");
     }
   }
   return p->eval_eager(inputs);

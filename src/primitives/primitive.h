@@ -9,6 +9,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,18 @@ class Primitive {
   virtual Kernel prepare(const std::vector<Array>& inputs,
                          const std::vector<ValueType>& outputs) const;
 
+  // Layout primitives (broadcast, reshape, transpose, slice) can produce their result as a view
+  // of operand 0: given the operand's shape and strides (in elements), the result's strides and
+  // its first element's offset from the operand's, or nothing when a copy is needed.  Eager
+  // evaluation returns such views; the executor turns them into aliases instead of kernels.
+  struct View {
+    Strides strides;
+    int64_t offset = 0;
+  };
+  virtual std::optional<View> view(const Shape& /*shape*/, const Strides& /*strides*/) const {
+    return std::nullopt;
+  }
+
   // Eager evaluation.  The default allocates the outputs and calls eval_cpu; shape primitives
   // override it to return views instead of copies.
   virtual std::vector<Array> eval_eager(const std::vector<Array>& inputs) const;
@@ -65,12 +78,28 @@ class Primitive {
   virtual std::string params() const { return {}; }
   bool is_equivalent(const Primitive& other) const;
 
+  // Elementwise primitives whose kernel may write its result over an operand of the same shape
+  // and byte size (every element is read before the same element is written): the memory plan
+  // then reuses a dying operand's storage.
+  virtual bool can_run_in_place() const { return false; }
+
   // Graphs this primitive evaluates as part of itself (scan's body); empty for plain primitives.
   virtual std::vector<const ir::Graph*> subgraphs() const { return {}; }
 };
 using PrimitivePtr = std::shared_ptr<const Primitive>;
 
-// Applies a primitive to operands: checks them with infer(), then evaluates.
+// What bind() does while a trace is being recorded: the trace layer (trace/frame.h) installs
+// its innermost frame here, per thread, and bind() hands every op to it instead of evaluating —
+// the same dispatch as JAX's current trace, with the dependency pointing down.
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual std::vector<Array> record(const PrimitivePtr& p, const std::vector<Array>& inputs) = 0;
+};
+Recorder*& active_recorder();  // this thread's; null when evaluating eagerly
+
+// Applies a primitive to operands: checks them with infer(), then evaluates (or records, inside
+// a trace).
 std::vector<Array> bind(const PrimitivePtr& p, const std::vector<Array>& inputs);
 Array bind1(const PrimitivePtr& p, const std::vector<Array>& inputs);
 

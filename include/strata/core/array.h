@@ -39,6 +39,7 @@ class Buffer {
 };
 
 namespace detail {
+struct TraceFrame;  // src/trace/frame.h: the graph a traced array belongs to
 struct ArrayImpl {
   Shape shape;
   Strides strides;
@@ -46,6 +47,10 @@ struct ArrayImpl {
   DType dtype = DType::Float32;
   bool weak = false;  // weakly typed (came from a C++ scalar): see promote_types
   std::shared_ptr<Buffer> buffer;
+  // Traced arrays (inside jit, scan bodies, trace) have no buffer: they name value `value` of the
+  // graph being recorded by `frame`.
+  std::shared_ptr<TraceFrame> frame;
+  int32_t value = -1;
 };
 }  // namespace detail
 
@@ -65,6 +70,9 @@ class Array {
   int64_t nbytes() const { return size() * itemsize(); }
   bool weak_type() const { return impl().weak; }
   bool is_contiguous() const;  // row-major dense, so data() addresses size() consecutive items
+  // A traced array stands for a value of a graph being recorded (inside jit, a scan body, trace):
+  // it has a shape and dtype but no contents yet.  Reading it (item, to_vector, data) throws.
+  bool is_traced() const { return impl().frame != nullptr; }
 
   // Leading-axis views (no copy).  operator[] accepts negative indices like Python.
   Array operator[](int64_t index) const;
@@ -94,6 +102,7 @@ class Array {
 
  private:
   void check_dtype(DType expected, const char* api) const;
+  void check_concrete(const char* api) const;  // throws on traced arrays
   std::vector<uint8_t> dense_bytes() const;  // elements in row-major order, packed
   std::shared_ptr<const detail::ArrayImpl> impl_;
 };
@@ -150,6 +159,7 @@ Array weak_scalar(int64_t value);
 // ---------------------------------------------------------------- template definitions
 template <Element T>
 T Array::item() const {
+  check_concrete("Array::item");
   check_dtype(dtype_v<T>, "Array::item");
   if (size() != 1) {
     fail("Array::item", "expected an array with exactly one element, found shape ",
@@ -162,6 +172,7 @@ T Array::item() const {
 
 template <Element T>
 std::vector<T> Array::to_vector() const {
+  check_concrete("Array::to_vector");
   check_dtype(dtype_v<T>, "Array::to_vector");
   std::vector<uint8_t> bytes = dense_bytes();
   if constexpr (std::is_same_v<T, bool>) {

@@ -1,0 +1,143 @@
+// scan / fold: checks the arguments, traces the body once into a graph, binds the scan primitive.
+#include "strata/scan.h"
+
+#include <atomic>
+
+#include "api/trace_counters.h"
+#include "primitives/elementwise.h"
+#include "primitives/scan.h"
+#include "trace/frame.h"
+
+namespace strata::detail {
+
+namespace {
+
+std::string type_string(const Array& a) {
+  return prim::to_string(prim::type_of(a));
+}
+
+int64_t scan_length(const char* api, const ScanLeaves& leaves, const ScanOptions& options) {
+  std::optional<int64_t> length = options.length;
+  std::string length_from = "options.length";
+  if (length && *length < 0) {
+    fail(api, "options.length must be >= 0, found ", *length);
+  }
+  for (size_t i = 0; i < leaves.xs.size(); ++i) {
+    const Array& x = leaves.xs[i];
+    const std::string path = tree::display_path(leaves.xs_paths[i]);
+    if (x.ndim() == 0) {
+      fail(api, "xs leaf `", path, "` is a scalar (", type_string(x),
+           "); every xs leaf needs a leading axis to scan over");
+    }
+    if (!length) {
+      length = x.shape()[0];
+      length_from = "xs leaf `" + path + "`";
+    } else if (x.shape()[0] != *length) {
+      fail(api, "xs leaf `", path, "` has leading size ", x.shape()[0], " (shape ",
+           to_string(x.shape()), "), but ", length_from, " gives length ", *length,
+           "; all xs leaves must have the same leading axis size, equal to options.length when "
+           "it is given");
+    }
+  }
+  if (!length) {
+    fail(api, "cannot tell the length: xs has no leaves and options.length is not set; pass "
+              "ScanOptions{.length = n} when scanning over None");
+  }
+  return *length;
+}
+
+}  // namespace
+
+void carry_structure_error(const char* api, const tree::TreeDef& in, const tree::TreeDef& out) {
+  fail(api, "the body's carry output must have the same structure as its carry input, but ",
+       tree::first_difference(in, out).value_or("they differ"), " (input ", in.to_string(),
+       ", output ", out.to_string(), "); return a carry built like init");
+}
+
+std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn& body,
+                               const ScanOptions& options) {
+  if (options.unroll < 1) {
+    fail(api, "options.unroll must be >= 1 (1 = a rolled loop, k = k bodies per trip, >= length "
+              "= fully unrolled), found ",
+         options.unroll);
+  }
+  for (size_t i = 0; i < leaves.init.size(); ++i) {
+    if (!leaves.init[i].valid()) {
+      fail(api, "init leaf `", tree::display_path(leaves.init_paths[i]),
+           "` is an empty Array; give every carry leaf a value");
+    }
+  }
+  for (size_t i = 0; i < leaves.xs.size(); ++i) {
+    if (!leaves.xs[i].valid()) {
+      fail(api, "xs leaf `", tree::display_path(leaves.xs_paths[i]), "` is an empty Array");
+    }
+  }
+  const int64_t length = scan_length(api, leaves, options);
+
+  // ---- trace the body once, on abstract carry and x-slice values
+  std::shared_ptr<ir::Graph> graph;
+  int num_consts = 0;
+  std::vector<Array> consts;
+  {
+    tracing::FrameScope scope(TraceFrame::Kind::Body);
+    const auto& frame = scope.shared();
+    std::vector<Array> carry_in, x_in;
+    for (const Array& c : leaves.init) carry_in.push_back(tracing::new_input(frame, prim::type_of(c)));
+    for (const Array& x : leaves.xs) {
+      prim::ValueType t = prim::type_of(x);
+      t.shape.erase(t.shape.begin());
+      x_in.push_back(tracing::new_input(frame, t));
+    }
+    count_scan_body_trace();
+    auto [carry_out, ys] = body(carry_in, x_in);
+    if (carry_out.size() != carry_in.size()) {
+      fail(api, "the body returned ", carry_out.size(), " carry leaves for ", carry_in.size(),
+           " carry inputs; return a carry built like init");
+    }
+    std::vector<ir::ValueId> outputs;
+    for (size_t i = 0; i < carry_out.size(); ++i) {
+      const prim::ValueType in_t = prim::type_of(leaves.init[i]);
+      Array out = carry_out[i];
+      if (!out.valid()) {
+        fail(api, "the body's carry output `", tree::display_path(leaves.init_paths[i]),
+             "` is an empty Array; return a value for every carry leaf");
+      }
+      const prim::ValueType out_t = prim::type_of(out);
+      if (out_t.shape != in_t.shape || out_t.dtype != in_t.dtype) {
+        fail(api, "the body's carry input and carry output must have equal types (shapes and "
+                  "dtypes), but carry leaf `",
+             tree::display_path(leaves.init_paths[i]), "` is ", prim::to_string(in_t),
+             " on input and ", prim::to_string(out_t),
+             " on output; make the body return the carry with the input's shape and dtype (e.g. "
+             "astype(", in_t.dtype, ")) or change init to match");
+      }
+      outputs.push_back(tracing::lift(*frame, out, api));
+      // A carry that changes only its weak-type flag keeps the input's type (JAX would retrace).
+      if (out_t.weak != in_t.weak) {
+        outputs.back() = frame->graph.add_op1(
+            prim::make<prim::Convert>(in_t.dtype, in_t.weak), {outputs.back()});
+      }
+    }
+    for (const Array& y : ys) {
+      if (!y.valid()) fail(api, "the body returned an empty Array as a y leaf");
+      outputs.push_back(tracing::lift(*frame, y, api));
+    }
+    frame->graph.set_outputs(std::move(outputs));
+    num_consts = static_cast<int>(frame->captured.size());
+    consts = frame->captured;
+    graph = std::make_shared<ir::Graph>(tracing::finish_body(*frame));
+  }
+
+  prim::Scan::Params params;
+  params.num_consts = num_consts;
+  params.num_carry = static_cast<int>(leaves.init.size());
+  params.length = length;
+  params.reverse = options.reverse;
+  params.unroll = options.unroll;
+  std::vector<Array> operands = consts;
+  operands.insert(operands.end(), leaves.init.begin(), leaves.init.end());
+  operands.insert(operands.end(), leaves.xs.begin(), leaves.xs.end());
+  return prim::bind(prim::make<prim::Scan>(std::move(graph), params), operands);
+}
+
+}  // namespace strata::detail

@@ -1,0 +1,380 @@
+#include "compile/executable.h"
+
+#include <algorithm>
+#include <map>
+
+#include "backend/cpu/strided.h"
+#include "compile/working_memory.h"
+
+namespace strata::compile {
+
+namespace {
+
+using ir::ValueId;
+using ImplPtr = std::shared_ptr<detail::ArrayImpl>;
+
+constexpr int64_t kAlign = 64;
+int64_t aligned(int64_t bytes) {
+  return (bytes + kAlign - 1) / kAlign * kAlign;
+}
+
+// Where a value's elements live.
+enum class Storage {
+  Arena,     // a kernel's result, at a planned offset of the arena
+  Constant,  // a captured concrete array
+  Input,     // bound by the caller before each run
+  Output,    // a kernel's result written straight into the caller's output
+  View,      // an alias of another value's storage (`root`), with its own strides
+};
+
+struct ValueInfo {
+  Storage storage = Storage::Arena;
+  ValueId root = -1;     // the value owning the storage (itself unless a view)
+  int64_t delta = 0;     // view: offset of element 0 from the root's, in elements
+  int def = -1;          // op index defining it (-1: before the first op)
+  int last_use = -1;     // op index of its last use, through views included
+  ValueId in_place_of = -1;  // shares this dying operand's storage
+  int64_t offset = -1;   // arena byte offset
+};
+
+struct Step {
+  enum class Kind { Kernel, View } kind = Kind::Kernel;
+  prim::Primitive::Kernel kernel;
+  std::vector<Array> in, out;
+  // View: re-point `dst` at `src`'s storage every run (the root is bound at run time).
+  detail::ArrayImpl* dst = nullptr;
+  const detail::ArrayImpl* src = nullptr;
+  int64_t delta = 0;
+};
+
+void copy_kernel(const std::vector<Array>& in, const std::vector<Array>& out) {
+  cpu::copy_into(in[0], out[0]);
+}
+
+ImplPtr dense_slot(const prim::ValueType& t) {
+  auto impl = std::make_shared<detail::ArrayImpl>();
+  impl->shape = t.shape;
+  impl->strides = detail::row_major_strides(t.shape);
+  impl->dtype = t.dtype;
+  impl->weak = t.weak;
+  return impl;
+}
+
+int64_t value_bytes(const prim::ValueType& t) {
+  return detail::shape_size(t.shape) * itemsize(t.dtype);
+}
+
+}  // namespace
+
+struct Executable::Impl {
+  ir::Graph graph;  // owns the primitives the kernels refer to
+  std::vector<ImplPtr> slots;
+  std::vector<ImplPtr> inputs, outputs;
+  std::vector<prim::ValueType> input_types, output_types;
+  std::vector<Step> steps;
+  std::shared_ptr<Buffer> arena;
+  ExecutableStats stats;
+};
+
+Executable::Executable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Executable::~Executable() = default;
+
+std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
+  auto impl = std::make_unique<Impl>();
+  impl->graph = graph;
+  const ir::Graph& g = impl->graph;
+  const size_t n = static_cast<size_t>(g.num_values());
+  const int num_ops = static_cast<int>(g.ops().size());
+  std::vector<ValueInfo> info(n);
+  std::vector<ImplPtr>& slot = impl->slots;
+  slot.resize(n);
+  for (size_t v = 0; v < n; ++v) info[v].root = static_cast<ValueId>(v);
+  auto at = [&](ValueId v) -> ValueInfo& { return info[static_cast<size_t>(v)]; };
+
+  for (const auto& [v, array] : g.constants()) {
+    at(v).storage = Storage::Constant;
+    slot[static_cast<size_t>(v)] = std::make_shared<detail::ArrayImpl>(array.impl());
+  }
+  for (ValueId v : g.inputs()) {
+    at(v).storage = Storage::Input;
+    slot[static_cast<size_t>(v)] = dense_slot(g.type(v));
+    impl->inputs.push_back(slot[static_cast<size_t>(v)]);
+    impl->input_types.push_back(g.type(v));
+  }
+
+  // Outputs computed by a kernel write straight into the caller's storage; the first output
+  // naming a value claims it, any other needs a copy (decided after views are known).
+  std::vector<int> claimed_by(n, -1);
+  std::vector<char> is_result(n, 0);
+  for (const ir::Op& op : g.ops()) {
+    for (ValueId r : op.results) is_result[static_cast<size_t>(r)] = 1;
+  }
+
+  // ---- classify op results: views or kernel results
+  for (int k = 0; k < num_ops; ++k) {
+    const ir::Op& op = g.ops()[static_cast<size_t>(k)];
+    for (ValueId r : op.results) at(r).def = k;
+    if (op.operands.size() == 1 && op.results.size() == 1) {
+      const ValueId x = op.operands[0];
+      const ValueId r = op.results[0];
+      const ImplPtr& xs = slot[static_cast<size_t>(x)];
+      if (auto view = op.primitive->view(xs->shape, xs->strides)) {
+        ValueInfo& ri = at(r);
+        ri.storage = Storage::View;
+        ri.root = at(x).root;
+        ri.delta = at(x).delta + view->offset;
+        auto s = std::make_shared<detail::ArrayImpl>(*xs);
+        s->shape = g.type(r).shape;
+        s->strides = std::move(view->strides);
+        s->weak = g.type(r).weak;
+        slot[static_cast<size_t>(r)] = std::move(s);
+        continue;
+      }
+    }
+    for (ValueId r : op.results) slot[static_cast<size_t>(r)] = dense_slot(g.type(r));
+  }
+
+  // ---- outputs: claim kernel results, copy the rest
+  std::vector<ValueId> copy_from(g.outputs().size(), -1);
+  for (size_t i = 0; i < g.outputs().size(); ++i) {
+    const ValueId v = g.outputs()[i];
+    impl->output_types.push_back(g.type(v));
+    if (is_result[static_cast<size_t>(v)] && at(v).storage == Storage::Arena &&
+        claimed_by[static_cast<size_t>(v)] < 0) {
+      claimed_by[static_cast<size_t>(v)] = static_cast<int>(i);
+      at(v).storage = Storage::Output;
+      impl->outputs.push_back(slot[static_cast<size_t>(v)]);
+    } else {
+      copy_from[i] = v;
+      impl->outputs.push_back(dense_slot(g.type(v)));
+      ++impl->stats.num_output_copies;
+    }
+  }
+
+  // ---- liveness (uses through views count for the root)
+  for (int k = 0; k < num_ops; ++k) {
+    for (ValueId x : g.ops()[static_cast<size_t>(k)].operands) {
+      ValueInfo& root = at(at(x).root);
+      root.last_use = std::max(root.last_use, k);
+    }
+  }
+  for (ValueId v : copy_from) {
+    if (v >= 0) at(at(v).root).last_use = num_ops;
+  }
+  for (size_t v = 0; v < n; ++v) info[v].last_use = std::max(info[v].last_use, info[v].def);
+
+  // ---- in place: an elementwise result may take over an operand's storage when the operand
+  // (not a view, not external) dies at this op and has the same byte size.
+  std::vector<char> taken(n, 0);
+  for (int k = 0; k < num_ops; ++k) {
+    const ir::Op& op = g.ops()[static_cast<size_t>(k)];
+    if (!op.primitive->can_run_in_place()) continue;
+    for (ValueId r : op.results) {
+      if (at(r).storage != Storage::Arena) continue;
+      for (ValueId x : op.operands) {
+        ValueId owner = x;
+        while (at(owner).in_place_of >= 0) owner = at(owner).in_place_of;
+        if (at(x).storage != Storage::Arena || taken[static_cast<size_t>(x)] ||
+            at(x).last_use != k || g.type(x).shape != g.type(r).shape ||
+            value_bytes(g.type(x)) != value_bytes(g.type(r))) {
+          continue;
+        }
+        taken[static_cast<size_t>(x)] = 1;
+        at(r).in_place_of = x;
+        ++impl->stats.num_in_place;
+        break;
+      }
+    }
+  }
+
+  // ---- memory plan: best fit over the arena, values released after their last use.  A chain
+  // of in-place results is one block, live until the last of them dies.
+  std::vector<int> block_end(n, -1);  // for block owners: the last use over the whole chain
+  for (size_t v = n; v-- > 0;) {
+    ValueId owner = static_cast<ValueId>(v);
+    while (at(owner).in_place_of >= 0) owner = at(owner).in_place_of;
+    int& end = block_end[static_cast<size_t>(owner)];
+    end = std::max(end, info[v].last_use);
+  }
+  std::map<int64_t, int64_t> live;  // offset -> size of blocks in use
+  std::vector<std::pair<int, ValueId>> releases;
+  int64_t arena_bytes = 0;
+  auto release_before = [&](int k) {
+    for (auto it = releases.begin(); it != releases.end();) {
+      if (it->first < k) {
+        live.erase(at(it->second).offset);
+        it = releases.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+  auto place = [&](int64_t bytes) {
+    int64_t best = -1, best_gap = INT64_MAX, cursor = 0;
+    for (const auto& [off, size] : live) {
+      const int64_t gap = off - cursor;
+      if (gap >= bytes && gap < best_gap) {
+        best = cursor;
+        best_gap = gap;
+      }
+      cursor = off + size;
+    }
+    if (best < 0) best = cursor;
+    arena_bytes = std::max(arena_bytes, best + bytes);
+    return best;
+  };
+  for (int k = 0; k < num_ops; ++k) {
+    release_before(k);
+    for (ValueId r : g.ops()[static_cast<size_t>(k)].results) {
+      ValueInfo& ri = at(r);
+      if (ri.storage != Storage::Arena) continue;
+      if (ri.in_place_of >= 0) {
+        ValueId owner = ri.in_place_of;
+        while (at(owner).in_place_of >= 0) owner = at(owner).in_place_of;
+        ri.offset = at(owner).offset;
+        continue;
+      }
+      const int64_t bytes = aligned(std::max<int64_t>(value_bytes(g.type(r)), 1));
+      ri.offset = place(bytes);
+      live.emplace(ri.offset, bytes);
+      releases.emplace_back(block_end[static_cast<size_t>(r)], r);
+    }
+  }
+  impl->stats.arena_bytes = arena_bytes;
+  impl->arena = Buffer::allocate(std::max<int64_t>(arena_bytes, kAlign));
+  for (size_t v = 0; v < n; ++v) {
+    if (info[v].storage == Storage::Arena && slot[v]) {
+      slot[v]->buffer = impl->arena;
+      slot[v]->offset = info[v].offset / itemsize(slot[v]->dtype);
+    }
+  }
+  // Views of storage fixed now (arena, constants) are resolved once; views of external storage
+  // are re-pointed by a step each run.
+  auto is_external = [&](ValueId root) {
+    return at(root).storage == Storage::Input || at(root).storage == Storage::Output;
+  };
+  for (size_t v = 0; v < n; ++v) {
+    if (info[v].storage != Storage::View || is_external(info[v].root)) continue;
+    const ImplPtr& root = slot[static_cast<size_t>(info[v].root)];
+    slot[v]->buffer = root->buffer;
+    slot[v]->offset = root->offset + info[v].delta;
+  }
+
+  // ---- steps
+  WorkingMemoryScope nested(impl->stats.nested_bytes);
+  auto array_of = [&](ValueId v) { return Array(slot[static_cast<size_t>(v)]); };
+  for (int k = 0; k < num_ops; ++k) {
+    const ir::Op& op = g.ops()[static_cast<size_t>(k)];
+    ++impl->stats.num_ops;
+    if (op.results.size() == 1 && at(op.results[0]).storage == Storage::View) {
+      ++impl->stats.num_views;
+      const ValueId r = op.results[0];
+      if (is_external(at(r).root)) {
+        Step s;
+        s.kind = Step::Kind::View;
+        s.dst = slot[static_cast<size_t>(r)].get();
+        s.src = slot[static_cast<size_t>(at(r).root)].get();
+        s.delta = at(r).delta;
+        impl->steps.push_back(std::move(s));
+      }
+      continue;
+    }
+    Step s;
+    for (ValueId x : op.operands) s.in.push_back(array_of(x));
+    std::vector<prim::ValueType> out_types;
+    for (ValueId r : op.results) {
+      s.out.push_back(array_of(r));
+      out_types.push_back(g.type(r));
+    }
+    s.kernel = op.primitive->prepare(s.in, out_types);
+    impl->steps.push_back(std::move(s));
+    ++impl->stats.num_kernels;
+  }
+  for (size_t i = 0; i < copy_from.size(); ++i) {
+    if (copy_from[i] < 0) continue;
+    Step s;
+    s.in.push_back(array_of(copy_from[i]));
+    s.out.push_back(Array(impl->outputs[i]));
+    s.kernel = copy_kernel;
+    impl->steps.push_back(std::move(s));
+  }
+  return std::shared_ptr<Executable>(new Executable(std::move(impl)));
+}
+
+size_t Executable::num_inputs() const {
+  return impl_->inputs.size();
+}
+size_t Executable::num_outputs() const {
+  return impl_->outputs.size();
+}
+const prim::ValueType& Executable::input_type(size_t i) const {
+  return impl_->input_types.at(i);
+}
+const prim::ValueType& Executable::output_type(size_t i) const {
+  return impl_->output_types.at(i);
+}
+const ExecutableStats& Executable::stats() const {
+  return impl_->stats;
+}
+
+void Executable::bind_input(size_t i, const std::shared_ptr<Buffer>& buffer, int64_t offset) {
+  detail::ArrayImpl& s = *impl_->inputs[i];
+  if (s.buffer != buffer) s.buffer = buffer;
+  s.offset = offset;
+}
+
+void Executable::bind_output(size_t i, const std::shared_ptr<Buffer>& buffer, int64_t offset) {
+  detail::ArrayImpl& s = *impl_->outputs[i];
+  if (s.buffer != buffer) s.buffer = buffer;
+  s.offset = offset;
+}
+
+void Executable::run() {
+  for (Step& s : impl_->steps) {
+    if (s.kind == Step::Kind::View) {
+      if (s.dst->buffer != s.src->buffer) s.dst->buffer = s.src->buffer;
+      s.dst->offset = s.src->offset + s.delta;
+    } else {
+      s.kernel(s.in, s.out);
+    }
+  }
+}
+
+void bind_input(Executable& e, size_t i, const Array& a) {
+  e.bind_input(i, a.impl().buffer, a.impl().offset);
+}
+void bind_output(Executable& e, size_t i, const Array& a) {
+  e.bind_output(i, a.impl().buffer, a.impl().offset);
+}
+
+std::vector<Array> Executable::operator()(const std::vector<Array>& inputs) {
+  if (inputs.size() != num_inputs()) {
+    fail("Executable", "expected ", num_inputs(), " inputs, found ", inputs.size());
+  }
+  std::vector<Array> dense;
+  dense.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const prim::ValueType& t = input_type(i);
+    if (inputs[i].shape() != t.shape || inputs[i].dtype() != t.dtype) {
+      fail("Executable", "input ", i, " must be ", prim::to_string(t), ", found ",
+           prim::to_string(prim::type_of(inputs[i])));
+    }
+    dense.push_back(cpu::contiguous(inputs[i]));
+  }
+  std::vector<Array> outputs;
+  outputs.reserve(num_outputs());
+  for (size_t i = 0; i < num_outputs(); ++i) {
+    const prim::ValueType& t = output_type(i);
+    outputs.push_back(detail::with_weak_type(detail::empty(t.shape, t.dtype), t.weak));
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t i = 0; i < dense.size(); ++i) compile::bind_input(*this, i, dense[i]);
+  for (size_t i = 0; i < outputs.size(); ++i) compile::bind_output(*this, i, outputs[i]);
+  run();
+  // Drop the references to the caller's buffers so they are freed when the caller lets go.
+  for (const ImplPtr& s : impl_->inputs) s->buffer.reset();
+  for (const ImplPtr& s : impl_->outputs) s->buffer.reset();
+  return outputs;
+}
+
+}  // namespace strata::compile

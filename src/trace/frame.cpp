@@ -1,0 +1,96 @@
+#include "trace/frame.h"
+
+#include <algorithm>
+
+namespace strata::tracing {
+
+bool is_tracing() {
+  return prim::active_recorder() != nullptr;
+}
+
+FrameScope::FrameScope(TraceFrame::Kind kind) : frame_(std::make_shared<TraceFrame>(kind)) {
+  frame_->self = frame_;
+  frame_->previous = prim::active_recorder();
+  prim::active_recorder() = frame_.get();
+}
+
+FrameScope::~FrameScope() {
+  // Scopes nest (they are RAII objects on the stack), so this frame is the active one.
+  frame_->open = false;
+  prim::active_recorder() = frame_->previous;
+  frame_->lifted.clear();
+}
+
+Array wrap(const std::shared_ptr<TraceFrame>& frame, ir::ValueId v) {
+  const prim::ValueType& t = frame->graph.type(v);
+  auto impl = std::make_shared<detail::ArrayImpl>();
+  impl->shape = t.shape;
+  impl->strides = detail::row_major_strides(t.shape);
+  impl->dtype = t.dtype;
+  impl->weak = t.weak;
+  impl->frame = frame;
+  impl->value = v;
+  return Array(std::move(impl));
+}
+
+Array new_input(const std::shared_ptr<TraceFrame>& frame, const prim::ValueType& type) {
+  return wrap(frame, frame->graph.add_input(type));
+}
+
+ir::ValueId lift(TraceFrame& frame, const Array& a, const char* api) {
+  const detail::ArrayImpl& impl = a.impl();
+  if (impl.frame.get() == &frame) return impl.value;
+  if (impl.frame && !impl.frame->open) {
+    fail(api, "an array traced inside an earlier jit / scan / trace (",
+         prim::to_string(prim::type_of(a)),
+         ") was used after that trace ended (a leaked tracer); return values from the traced "
+         "function instead of storing them outside it");
+  }
+  if (auto it = frame.lifted.find(&impl); it != frame.lifted.end()) return it->second;
+  ir::ValueId v;
+  if (frame.kind == TraceFrame::Kind::TopLevel && !impl.frame) {
+    v = frame.graph.add_constant(a);
+  } else {
+    // A body closes over an outer value or a concrete array: it becomes a body input, and the
+    // scan passes the array as a constant operand (lifted in turn into the enclosing frame).
+    v = frame.graph.add_input(prim::type_of(a));
+    frame.captured.push_back(a);
+    frame.captured_ids.push_back(v);
+  }
+  frame.lifted.emplace(&impl, v);
+  frame.keep_alive.push_back(a);
+  return v;
+}
+
+}  // namespace strata::tracing
+
+namespace strata::detail {
+
+std::vector<Array> TraceFrame::record(const prim::PrimitivePtr& p,
+                                      const std::vector<Array>& inputs) {
+  std::vector<ir::ValueId> operands;
+  operands.reserve(inputs.size());
+  for (const Array& a : inputs) operands.push_back(tracing::lift(*this, a, p->name()));
+  const std::shared_ptr<TraceFrame> me = self.lock();
+  std::vector<Array> out;
+  for (ir::ValueId v : graph.add_op(p, std::move(operands))) out.push_back(tracing::wrap(me, v));
+  return out;
+}
+
+}  // namespace strata::detail
+
+namespace strata::tracing {
+
+ir::Graph finish_body(TraceFrame& frame) {
+  std::vector<ir::ValueId> inputs = frame.captured_ids;
+  for (ir::ValueId v : frame.graph.inputs()) {
+    if (std::find(frame.captured_ids.begin(), frame.captured_ids.end(), v) ==
+        frame.captured_ids.end()) {
+      inputs.push_back(v);
+    }
+  }
+  frame.graph.set_inputs(std::move(inputs));
+  return frame.graph;
+}
+
+}  // namespace strata::tracing

@@ -1,0 +1,74 @@
+// Tracing: turning calls on traced arrays into graph ops.
+//
+// A TraceFrame records one graph.  Frames form a per-thread stack: jit and trace push a top-level
+// frame, scan pushes one for its body.  prim::bind records into the innermost frame whenever one
+// is active (every op is staged, as under JAX's omnistaging), so user code is the same traced or
+// eager.  Operands are lifted into the recording frame:
+//   - values of that frame are used as they are;
+//   - concrete arrays become graph constants (top-level frames) or captured inputs (bodies);
+//   - values of an enclosing frame are captured as inputs of the body (closure capture: the body
+//     of seed 004 closes over W), which its scan then passes as constants.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace strata::detail {
+
+struct TraceFrame : prim::Recorder {
+  enum class Kind { TopLevel, Body };
+  explicit TraceFrame(Kind kind) : kind(kind) {}
+  // Records `p` applied to `inputs` in this frame; returns the traced results.
+  std::vector<Array> record(const prim::PrimitivePtr& p, const std::vector<Array>& inputs) override;
+
+  Kind kind;
+  ir::Graph graph;
+  // Values from outside (outer traced values, and for bodies concrete arrays) captured as
+  // inputs, in capture order; `captured_ids[i]` is the input standing for `captured[i]`.
+  std::vector<Array> captured;
+  std::vector<ir::ValueId> captured_ids;
+  std::unordered_map<const ArrayImpl*, ir::ValueId> lifted;  // by identity, so each is lifted once
+  std::vector<Array> keep_alive;  // constants lifted by identity stay alive while mapped
+  bool open = true;               // false once the frame is popped: its arrays have escaped
+  std::weak_ptr<TraceFrame> self;   // set by FrameScope, for wrapping results
+  prim::Recorder* previous = nullptr;  // the recorder active before this frame was pushed
+};
+
+}  // namespace strata::detail
+
+namespace strata::tracing {
+
+using detail::TraceFrame;
+
+// Whether an op bound now is recorded (some frame is active on this thread).
+bool is_tracing();
+
+// Pushes a new frame for the lifetime of the scope.
+class FrameScope {
+ public:
+  explicit FrameScope(TraceFrame::Kind kind);
+  ~FrameScope();
+  FrameScope(const FrameScope&) = delete;
+  FrameScope& operator=(const FrameScope&) = delete;
+  TraceFrame& frame() { return *frame_; }
+  const std::shared_ptr<TraceFrame>& shared() const { return frame_; }
+
+ private:
+  std::shared_ptr<TraceFrame> frame_;
+};
+
+// A new graph input of `type` in `frame`, as a traced array.
+Array new_input(const std::shared_ptr<TraceFrame>& frame, const prim::ValueType& type);
+// The traced array naming value `v` of `frame`.
+Array wrap(const std::shared_ptr<TraceFrame>& frame, ir::ValueId v);
+// The value standing for `a` in `frame` (see the header comment); `api` names the caller.
+ir::ValueId lift(TraceFrame& frame, const Array& a, const char* api);
+
+// Moves the captured inputs of a body frame in front of its declared inputs, giving JAX's
+// [consts | declared] calling convention, and returns the graph.
+ir::Graph finish_body(TraceFrame& frame);
+
+}  // namespace strata::tracing
