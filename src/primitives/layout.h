@@ -17,6 +17,8 @@ class BroadcastInDim : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override;
+  const Shape& shape() const { return shape_; }
+  const std::vector<int>& broadcast_dimensions() const { return dims_; }
 
  private:
   Shape shape_;
