@@ -196,6 +196,8 @@ Graph fuse_elementwise(const Graph& g) {
         fused_results.push_back(result);
       }
     }
+    // A group nothing reads is dead code: dropped rather than fused into an op with no results.
+    if (outputs.empty()) continue;
     const int ni = static_cast<int>(inputs.size());
     for (size_t k = 0; k < steps.size(); ++k) {
       for (const auto& [is_step, idx] : refs[k]) steps[k].args.push_back(is_step ? ni + idx : idx);

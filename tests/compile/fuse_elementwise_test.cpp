@@ -232,6 +232,16 @@ TEST(FuseElementwise, DeepChainsNeedNoRecursion) {
   EXPECT_EQ(fused.ops().size(), 1u);
 }
 
+TEST(FuseElementwise, DeadGroupsAreDropped) {
+  Graph g;
+  const ValueId x = g.add_input({{3}, DType::Float32});
+  const ValueId a = g.add_op1(unary(UnaryOp::Exp), {x});
+  g.add_op1(unary(UnaryOp::Log), {a});  // read by nothing
+  g.set_outputs({x});
+  const Graph fused = fuse_and_compare(g, {testing::random_array({3}, DType::Float32, 12)});
+  EXPECT_TRUE(fused.ops().empty());
+}
+
 TEST(FusedElementwise, RejectsBadPrograms) {
   using prim::FusedElementwise;
   using prim::FusedInput;

@@ -126,19 +126,19 @@ void fused_elementwise(const FusedProgram& program, const std::vector<Array>& in
   for (int i = 0; i < ni; ++i) {
     if (!readers[static_cast<size_t>(i)].dense()) buffer_of[static_cast<size_t>(i)] = take();
   }
+  // Step results are released after their last reader (inputs are all gathered at the start
+  // of a block, so their buffers stay taken).  A step's own buffer is taken before its operands'
+  // are released, so no step writes over an operand it is reading.
+  std::vector<bool> released(static_cast<size_t>(ni + ns), false);
   for (int k = 0; k < ns; ++k) {
     if (out_of_step[static_cast<size_t>(k)] < 0) buffer_of[static_cast<size_t>(ni + k)] = take();
     for (int a : program.steps[static_cast<size_t>(k)].args) {
-      if (last_use[static_cast<size_t>(a)] == k && buffer_of[static_cast<size_t>(a)] >= 0 &&
-          a >= ni) {
-        free_buffers.push_back(buffer_of[static_cast<size_t>(a)]);
-        buffer_of[static_cast<size_t>(a)] = -buffer_of[static_cast<size_t>(a)] - 2;  // released
+      const auto sa = static_cast<size_t>(a);
+      if (a >= ni && last_use[sa] == k && buffer_of[sa] >= 0 && !released[sa]) {
+        free_buffers.push_back(buffer_of[sa]);
+        released[sa] = true;
       }
     }
-  }
-  // Undo the release marks: the assignment itself stays valid for the whole program.
-  for (int& b : buffer_of) {
-    if (b <= -2) b = -b - 2;
   }
 
   int64_t cost = 0;
