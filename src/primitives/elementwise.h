@@ -39,6 +39,7 @@ class Compare : public Primitive {
   const char* name() const override { return cpu::name(op_); }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  cpu::CompareOp op() const { return op_; }
 
  private:
   cpu::CompareOp op_;

@@ -18,6 +18,8 @@ class BroadcastInDim : public Primitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
+  const Shape& shape() const { return shape_; }
+  const std::vector<int>& broadcast_dimensions() const { return dims_; }
 
  private:
   Shape shape_;

@@ -321,6 +321,8 @@ void compare_span(CompareOp op, int64_t n, const T* a, const T* b, uint8_t* y) {
   }
 }
 
+}  // namespace
+
 // Transcendental functions cost tens of cycles per element: split work across threads sooner.
 int64_t unary_cost(UnaryOp op) {
   switch (op) {
@@ -336,13 +338,45 @@ int64_t unary_cost(UnaryOp op) {
   }
 }
 
-}  // namespace
+int64_t binary_cost(BinaryOp op) {
+  return op == BinaryOp::Pow ? 16 : 1;
+}
+
+// Non-template entry points for fused kernels; the explicit template argument picks the loop
+// above rather than these overloads.
+void unary_span(UnaryOp op, int64_t n, const float* x, float* y) {
+  unary_span<float>(op, n, x, y);
+}
+void unary_span(UnaryOp op, int64_t n, const double* x, double* y) {
+  unary_span<double>(op, n, x, y);
+}
+void unary_span(UnaryOp op, int64_t n, const uint8_t* x, uint8_t* y) {
+  unary_span<uint8_t>(op, n, x, y);
+}
+void binary_span(BinaryOp op, int64_t n, const float* a, const float* b, float* y) {
+  binary_span<float>(op, n, a, b, y);
+}
+void binary_span(BinaryOp op, int64_t n, const double* a, const double* b, double* y) {
+  binary_span<double>(op, n, a, b, y);
+}
+void binary_span(BinaryOp op, int64_t n, const uint8_t* a, const uint8_t* b, uint8_t* y) {
+  binary_span<uint8_t>(op, n, a, b, y);
+}
+void compare_span(CompareOp op, int64_t n, const float* a, const float* b, uint8_t* y) {
+  compare_span<float>(op, n, a, b, y);
+}
+void compare_span(CompareOp op, int64_t n, const double* a, const double* b, uint8_t* y) {
+  compare_span<double>(op, n, a, b, y);
+}
+void compare_span(CompareOp op, int64_t n, const uint8_t* a, const uint8_t* b, uint8_t* y) {
+  compare_span<uint8_t>(op, n, a, b, y);
+}
 
 void unary(UnaryOp op, const Array& x, const Array& out) {
   visit_dtype(x.dtype(), [&](auto tag) {
     using L = lane_t<decltype(tag)>;
     run_tiles<L, L, 1>(
-        {&x}, out, [op](int64_t n, const L* const* in, L* y) { unary_span(op, n, in[0], y); },
+        {&x}, out, [op](int64_t n, const L* const* in, L* y) { unary_span<L>(op, n, in[0], y); },
         unary_cost(op));
   });
 }
@@ -352,8 +386,8 @@ void binary(BinaryOp op, const Array& a, const Array& b, const Array& out) {
     using L = lane_t<decltype(tag)>;
     run_tiles<L, L, 2>(
         {&a, &b}, out,
-        [op](int64_t n, const L* const* in, L* y) { binary_span(op, n, in[0], in[1], y); },
-        op == BinaryOp::Pow ? 16 : 1);
+        [op](int64_t n, const L* const* in, L* y) { binary_span<L>(op, n, in[0], in[1], y); },
+        binary_cost(op));
   });
 }
 
@@ -361,7 +395,7 @@ void compare(CompareOp op, const Array& a, const Array& b, const Array& out) {
   visit_dtype(a.dtype(), [&](auto tag) {
     using L = lane_t<decltype(tag)>;
     run_tiles<L, uint8_t, 2>({&a, &b}, out, [op](int64_t n, const L* const* in, uint8_t* y) {
-      compare_span(op, n, in[0], in[1], y);
+      compare_span<L>(op, n, in[0], in[1], y);
     });
   });
 }

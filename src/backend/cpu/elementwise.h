@@ -39,4 +39,20 @@ void binary(BinaryOp op, const Array& a, const Array& b, const Array& out);
 void compare(CompareOp op, const Array& a, const Array& b, const Array& out);
 void select(const Array& pred, const Array& on_true, const Array& on_false, const Array& out);
 
+// The per-op loops the kernels above run on each dense tile, exposed so fused kernels
+// (backend/cpu/fused_elementwise) compute bit-identical results by running the very same code.
+// Lanes are compute types: float, double, or uint8_t for bool (0 or 1).
+void unary_span(UnaryOp op, int64_t n, const float* x, float* y);
+void unary_span(UnaryOp op, int64_t n, const double* x, double* y);
+void unary_span(UnaryOp op, int64_t n, const uint8_t* x, uint8_t* y);
+void binary_span(BinaryOp op, int64_t n, const float* a, const float* b, float* y);
+void binary_span(BinaryOp op, int64_t n, const double* a, const double* b, double* y);
+void binary_span(BinaryOp op, int64_t n, const uint8_t* a, const uint8_t* b, uint8_t* y);
+void compare_span(CompareOp op, int64_t n, const float* a, const float* b, uint8_t* y);
+void compare_span(CompareOp op, int64_t n, const double* a, const double* b, uint8_t* y);
+void compare_span(CompareOp op, int64_t n, const uint8_t* a, const uint8_t* b, uint8_t* y);
+// Cost of one element relative to an add (transcendentals are ~16): scales the threading grain.
+int64_t unary_cost(UnaryOp op);
+int64_t binary_cost(BinaryOp op);
+
 }  // namespace strata::cpu
