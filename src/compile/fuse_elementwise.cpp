@@ -126,6 +126,10 @@ Graph fuse_elementwise(const Graph& g) {
         c >= 0 ? out.add_constant(g.constants()[static_cast<size_t>(c)].second)
                : out.add_input(g.type(v));
   }
+  // Inputs keep their order (a scan body's calling convention), whatever their value ids.
+  std::vector<ValueId> inputs;
+  for (ValueId v : g.inputs()) inputs.push_back(remap[static_cast<size_t>(v)]);
+  out.set_inputs(std::move(inputs));
 
   for (int i = 0; i < num_ops; ++i) {
     const Op& op = ops[static_cast<size_t>(i)];
