@@ -44,7 +44,10 @@ Graph cse(const Graph& graph) {
   std::unordered_map<std::string, std::vector<const ir::Op*>> seen;
   for (const ir::Op& op : graph.ops()) {
     std::string key = op.primitive->name();
-    for (ValueId v : op.operands) key += " " + std::to_string(copy.map(v));
+    for (ValueId v : op.operands) {
+      key.push_back(' ');
+      key.append(std::to_string(copy.map(v)));
+    }
     const bool has_body = !op.primitive->subgraphs().empty();
     const ir::Op* match = nullptr;
     for (const ir::Op* other : seen[key]) {

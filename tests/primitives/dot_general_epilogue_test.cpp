@@ -150,8 +150,9 @@ TEST(DotGeneralEpilogue, StridedBiasAndTransposedOperands) {
 
 TEST(DotGeneralEpilogue, ShapeRuleAndParams) {
   const prim::DotGeneralEpilogue p(DotDims{{1}, {0}, {}, {}}, std::nullopt, MatmulActivation::Relu);
+  const std::vector<ValueType> want = {ValueType{{3, 7}, DType::Float32}};
   EXPECT_EQ(p.infer({{{3, 5}, DType::Float32}, {{5, 7}, DType::Float32}, {{7}, DType::Float32}}),
-            std::vector<ValueType>{ValueType{{3, 7}, DType::Float32}});
+            want);
   EXPECT_THROW(p.infer({{{3, 5}, DType::Float32}, {{5, 7}, DType::Float32}, {{3}, DType::Float32}}),
                Error);
   EXPECT_THROW(p.infer({{{3, 5}, DType::Float32}, {{5, 7}, DType::Float32}, {{7}, DType::Float64}}),
