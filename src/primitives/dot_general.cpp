@@ -116,11 +116,44 @@ std::vector<ValueType> DotGeneral::infer(const std::vector<ValueType>& in) const
 }
 
 void DotGeneral::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& outs) const {
-  const Array &lhs = in[0], &rhs = in[1], &out = outs[0];
+  run_dot_general(in[0], in[1], outs[0], dims_);
+}
+
+Primitive::Kernel DotGeneral::prepare(const std::vector<Array>& in,
+                                      const std::vector<ValueType>& out) const {
+  return prepare_dot_general(in, dims_, out[0].dtype, {}, Primitive::prepare(in, out));
+}
+
+namespace {
+
+// The bias as the kernels want it: n dense elements.
+Array dense_bias(const Array* bias) {
+  if (bias == nullptr) fail("dot_general", "internal: a bias epilogue without a bias operand");
+  return cpu::contiguous(*bias);
+}
+Array dense_bias_copy(const Array& bias) {
+  return cpu::contiguous_copy(bias, bias.dtype());
+}
+
+// Rows of C for the epilogue: out viewed as [rows, n] with n its last axis.
+int64_t epilogue_rows(const Array& out) {
+  const int64_t n = out.shape().empty() ? 1 : out.shape().back();
+  return n == 0 ? 0 : out.size() / n;
+}
+
+}  // namespace
+
+void run_dot_general(const Array& lhs, const Array& rhs, const Array& out, const DotDims& dims,
+                     const cpu::MatmulEpilogue& epilogue, const Array* bias) {
   if (out.size() == 0) return;
-  for (int ax : dims_.lhs_contract) {
-    if (lhs.shape()[ax] == 0) {  // an empty sum: zeros
+  const Array b = epilogue.bias ? dense_bias(bias) : Array();
+  const void* b_data = epilogue.bias ? b.data() : nullptr;
+  for (int ax : dims.lhs_contract) {
+    if (lhs.shape()[ax] == 0) {  // an empty sum: zeros, then the epilogue
       std::memset(detail::mutable_data(out), 0, static_cast<size_t>(out.nbytes()));
+      cpu::apply_matmul_epilogue(epilogue, out.dtype(), epilogue_rows(out),
+                                 out.shape().empty() ? 1 : out.shape().back(),
+                                 detail::mutable_data(out), b_data);
       return;
     }
   }
@@ -130,12 +163,19 @@ void DotGeneral::eval_cpu(const std::vector<Array>& in, const std::vector<Array>
   // expressed (or oneDNN has only its slow reference kernel for it).  At most three rounds: each
   // copies at least one operand, and a dense operand never needs a copy.
   for (;;) {
-    DotGeneralLayout layout = plan_dot_general(l.shape(), l.strides(), r.shape(), r.strides(),
-                                               dims_, l.dtype(), out.dtype());
+    DotGeneralLayout layout = plan_dot_general(l.shape(), l.strides(), r.shape(), r.strides(), dims,
+                                               l.dtype(), out.dtype());
     if (!layout.copy_lhs && !layout.copy_rhs) {
-      const cpu::MatmulPlan plan = cpu::cached_matmul_plan(layout.problem);
+      const cpu::MatmulPlan plan = cpu::cached_matmul_plan(layout.problem, epilogue);
       if (!plan.is_slow() || (l_copied && r_copied)) {
-        plan.execute(l.data(), r.data(), detail::mutable_data(out));
+        if (epilogue.empty()) {
+          plan.execute(l.data(), r.data(), detail::mutable_data(out));
+        } else {  // the per-thread scratch form takes no bias: scratch for this call only
+          const std::shared_ptr<Buffer> scratch =
+              plan.scratch_bytes() > 0 ? Buffer::allocate(plan.scratch_bytes()) : nullptr;
+          plan.execute(l.data(), r.data(), detail::mutable_data(out),
+                       scratch ? scratch->data() : nullptr, b_data);
+        }
         return;
       }
       layout.copy_lhs = !l_copied;  // oneDNN found no fast kernel for these strides
@@ -152,6 +192,38 @@ void DotGeneral::eval_cpu(const std::vector<Array>& in, const std::vector<Array>
       r_copied = true;
     }
   }
+}
+
+Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDims& dims,
+                                      DType out_dtype, const cpu::MatmulEpilogue& epilogue,
+                                      Primitive::Kernel fallback) {
+  const Array &lhs = in[0], &rhs = in[1];
+  // Empty products are trivial and plan_dot_general wants non-zero dimensions.
+  if (lhs.size() == 0 || rhs.size() == 0) return fallback;
+  const DotGeneralLayout layout = plan_dot_general(lhs.shape(), lhs.strides(), rhs.shape(),
+                                                   rhs.strides(), dims, lhs.dtype(), out_dtype);
+  if (layout.copy_lhs || layout.copy_rhs) return fallback;  // the copies happen per run anyway
+  cpu::MatmulPlan plan = cpu::MatmulPlan::create(layout.problem, epilogue);
+  if (plan.is_slow()) return fallback;
+  // Allocated once here, reused by every run: the executor runs a kernel on one thread at a time.
+  std::shared_ptr<Buffer> scratch =
+      plan.scratch_bytes() > 0 ? Buffer::allocate(plan.scratch_bytes()) : nullptr;
+  const bool bias_is_dense = epilogue.bias && in.size() > 2 && in[2].is_contiguous();
+  return [plan = std::move(plan), scratch = std::move(scratch), bias_is_dense](
+             const std::vector<Array>& args, const std::vector<Array>& outs) {
+    const void* bias = nullptr;
+    Array copy;
+    if (plan.epilogue().bias) {
+      if (bias_is_dense) {
+        bias = args[2].data();
+      } else {
+        copy = dense_bias_copy(args[2]);
+        bias = copy.data();
+      }
+    }
+    plan.execute(args[0].data(), args[1].data(), detail::mutable_data(outs[0]),
+                 scratch ? scratch->data() : nullptr, bias);
+  };
 }
 
 std::string DotGeneral::params() const {

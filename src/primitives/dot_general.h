@@ -23,6 +23,8 @@ class DotGeneral : public Primitive {
   const char* name() const override { return "dot_general"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // Plans the GEMM once for these operand layouts; the kernel only executes the plan.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
 
   const DotDims& dims() const { return dims_; }
@@ -49,5 +51,18 @@ struct DotGeneralLayout {
 DotGeneralLayout plan_dot_general(const Shape& lhs_shape, const Strides& lhs_strides,
                                   const Shape& rhs_shape, const Strides& rhs_strides,
                                   const DotDims& dims, DType dtype, DType out_dtype);
+
+// The evaluation shared by dot_general and dot_general_epilogue: out = epilogue(lhs . rhs) into
+// the dense `out`, copying an operand only where planning says so.  `bias` (1-D, out's dtype,
+// any layout) is read when the epilogue has a bias; it runs along out's last axis, which must be
+// the GEMM's N (the caller's shape rule ensures it).  Eager: plans come from the plan cache.
+void run_dot_general(const Array& lhs, const Array& rhs, const Array& out, const DotDims& dims,
+                     const cpu::MatmulEpilogue& epilogue = {}, const Array* bias = nullptr);
+// The compiled form of run_dot_general for fixed operand layouts: plans once, and the kernel runs
+// the plan with a scratch buffer it owns (a kernel runs on one thread at a time).  Layouts that
+// need operand copies, and empty products, get `fallback` (the eager evaluation).
+Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDims& dims,
+                                      DType out_dtype, const cpu::MatmulEpilogue& epilogue,
+                                      Primitive::Kernel fallback);
 
 }  // namespace strata::prim

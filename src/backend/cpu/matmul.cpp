@@ -147,12 +147,30 @@ dnnl::memory::desc operand_desc(const MatmulProblem& p, bool lhs) {
   return dnnl::memory::desc(l.dims, dnnl_type(p.dtype), l.strides);
 }
 
-dnnl::matmul::primitive_desc make_primitive_desc(const MatmulProblem& p) {
+// The bias as oneDNN's binary post-op sees it: [1, ..., 1, n], broadcast over batch and m.
+dnnl::memory::desc bias_desc(const MatmulProblem& p) {
+  std::vector<int64_t> dims(p.batch.size() + 2, 1);
+  dims.back() = p.n;
+  return dnnl::memory::desc(dims, dnnl_type(p.out_dtype), detail::row_major_strides(dims));
+}
+
+dnnl::matmul::primitive_desc make_primitive_desc(const MatmulProblem& p,
+                                                 const MatmulEpilogue& e = {}) {
   Shape c_dims(p.batch.begin(), p.batch.end());
   c_dims.insert(c_dims.end(), {p.m, p.n});
   const dnnl::memory::desc c(c_dims, dnnl_type(p.out_dtype), detail::row_major_strides(c_dims));
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (!e.empty()) {
+    // Post-ops run on the float32 accumulator tile before C is written: the bias add then relu,
+    // each rounded to float32 exactly as the separate add and maximum kernels round.
+    dnnl::post_ops ops;
+    if (e.bias) ops.append_binary(dnnl::algorithm::binary_add, bias_desc(p));
+    if (e.activation == MatmulActivation::Relu) {
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    }
+    attr.set_post_ops(ops);
+  }
   return dnnl::matmul::primitive_desc(
       dnnl::matmul::desc(operand_desc(p, true), operand_desc(p, false), c), attr, engine());
 }
@@ -204,8 +222,8 @@ struct Choice {
 // faster than sgemm (bench/bench_matmul, W1 shapes).  So unbatched float32 products whose B is
 // row-major go to dnnl_sgemm, the rest to the matmul primitive.  The rule is static, not timed:
 // which kernel runs (and so how a sum is rounded) never depends on machine load.
-Choice choose_implementation(const MatmulProblem& p) {
-  const dnnl::matmul::primitive_desc pd = make_primitive_desc(p);
+Choice choose_implementation(const MatmulProblem& p, const MatmulEpilogue& e) {
+  const dnnl::matmul::primitive_desc pd = make_primitive_desc(p, e);
   const std::optional<SgemmArgs> sgemm = sgemm_args(p);
   if (!sgemm) return {pd, std::nullopt};
   const bool primitive_is_reference = std::string_view(pd.impl_info_str()).rfind("ref", 0) == 0;
@@ -325,6 +343,8 @@ MatmulBackend matmul_backend(DType dtype, DType out_dtype) {
 // ---------------------------------------------------------------- MatmulPlan
 struct MatmulPlan::Impl {
   MatmulProblem problem;
+  MatmulEpilogue epilogue;
+  bool post_ops = false;  // the oneDNN primitive applies the epilogue; else apply_matmul_epilogue
   MatmulBackend backend = MatmulBackend::Reference;
   std::string implementation;
   bool empty = false;  // some size is 0: nothing to multiply
@@ -341,9 +361,10 @@ struct MatmulPlan::Impl {
   int64_t b_at = 0, c_at = 0, inner_at = 0;
 };
 
-MatmulPlan MatmulPlan::create(const MatmulProblem& p) {
+MatmulPlan MatmulPlan::create(const MatmulProblem& p, const MatmulEpilogue& epilogue) {
   auto impl = std::make_shared<Impl>();
   impl->problem = p;
+  impl->epilogue = epilogue;
   impl->backend = matmul_backend(p.dtype, p.out_dtype);
   impl->empty = p.m == 0 || p.n == 0 || p.k == 0 || p.batch_count() == 0;
   sync_omp_threads();  // oneDNN sizes the primitive for this thread's OpenMP setting
@@ -352,12 +373,13 @@ MatmulPlan MatmulPlan::create(const MatmulProblem& p) {
     impl->implementation = "empty";
   } else if (impl->backend == MatmulBackend::OneDnn) {
     try {
-      const Choice choice = choose_implementation(p);
+      const Choice choice = choose_implementation(p, epilogue);
       impl->sgemm = choice.sgemm;
       impl->implementation = choice.sgemm ? "sgemm:jit" : choice.pd.impl_info_str();
       if (!choice.sgemm) {
         const dnnl::matmul::primitive_desc& pd = choice.pd;
         impl->primitive = dnnl::matmul(pd);
+        impl->post_ops = !epilogue.empty();
         impl->a_md = pd.src_desc();
         impl->b_md = pd.weights_desc();
         impl->c_md = pd.dst_desc();
@@ -400,6 +422,7 @@ MatmulPlan MatmulPlan::create(const MatmulProblem& p) {
 
 // clang-format off
 const MatmulProblem& MatmulPlan::problem() const { return impl_->problem; }
+const MatmulEpilogue& MatmulPlan::epilogue() const { return impl_->epilogue; }
 MatmulBackend MatmulPlan::backend() const { return impl_->backend; }
 const std::string& MatmulPlan::implementation() const { return impl_->implementation; }
 bool MatmulPlan::is_slow() const { return impl_->implementation.rfind("ref", 0) == 0; }
@@ -407,14 +430,28 @@ int64_t MatmulPlan::scratch_bytes() const { return impl_->scratch_bytes; }
 int MatmulPlan::threads() const { return impl_->threads; }
 // clang-format on
 
-void MatmulPlan::execute(const void* a, const void* b, void* c, void* scratch) const {
+void MatmulPlan::execute(const void* a, const void* b, void* c, void* scratch,
+                         const void* bias) const {
   const Impl& im = *impl_;
   const MatmulProblem& p = im.problem;
+  if (im.epilogue.bias && bias == nullptr) {
+    fail("dot_general", "internal: a plan with a bias epilogue was run without a bias");
+  }
   if (im.empty) {  // K = 0 with a non-empty output: the empty sum is 0 (all-zero bits, any dtype)
     const int64_t count = p.batch_count() * p.m * p.n;
     if (count > 0) std::memset(c, 0, static_cast<size_t>(count * itemsize(p.out_dtype)));
-    return;
+  } else {
+    execute_product(a, b, c, scratch, bias);
   }
+  if (!im.post_ops) {
+    apply_matmul_epilogue(im.epilogue, p.out_dtype, p.batch_count() * p.m, p.n, c, bias);
+  }
+}
+
+void MatmulPlan::execute_product(const void* a, const void* b, void* c, void* scratch,
+                                 const void* bias) const {
+  const Impl& im = *impl_;
+  const MatmulProblem& p = im.problem;
   switch (im.backend) {
     case MatmulBackend::OneDnn: {
       // Run with the thread count the primitive was created for: its scratchpad is sized for
@@ -438,6 +475,10 @@ void MatmulPlan::execute(const void* a, const void* b, void* c, void* scratch) c
       args.emplace(DNNL_ARG_DST, dnnl::memory(im.c_md, eng, c));
       if (im.scratch_bytes > 0) {
         args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(im.scratch_md, eng, scratch));
+      }
+      if (im.post_ops && im.epilogue.bias) {
+        args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                     dnnl::memory(bias_desc(p), eng, const_cast<void*>(bias)));
       }
       try {
         im.primitive.execute(thread_stream(), args);
@@ -498,12 +539,14 @@ namespace {
 // threads racing on one new problem both create it and the first insert wins.
 struct PlanKey {
   MatmulProblem problem;
+  MatmulEpilogue epilogue;
   int threads;
   bool operator==(const PlanKey&) const = default;
 };
 struct PlanKeyHash {
   size_t operator()(const PlanKey& k) const {
-    return MatmulProblemHash()(k.problem) * 31 + static_cast<size_t>(k.threads);
+    const size_t e = (k.epilogue.bias ? 1u : 0u) + 2u * static_cast<size_t>(k.epilogue.activation);
+    return (MatmulProblemHash()(k.problem) * 31 + static_cast<size_t>(k.threads)) * 31 + e;
   }
 };
 
@@ -511,8 +554,8 @@ class PlanCache {
  public:
   static constexpr size_t kCapacity = 256;
 
-  MatmulPlan get(const MatmulProblem& problem) {
-    const PlanKey p{problem, thread_count()};
+  MatmulPlan get(const MatmulProblem& problem, const MatmulEpilogue& epilogue) {
+    const PlanKey p{problem, epilogue, thread_count()};
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (auto it = index_.find(p); it != index_.end()) {
@@ -520,7 +563,7 @@ class PlanCache {
         return it->second->second;
       }
     }
-    MatmulPlan plan = MatmulPlan::create(problem);
+    MatmulPlan plan = MatmulPlan::create(problem, epilogue);
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto it = index_.find(p); it != index_.end()) return it->second->second;
     entries_.emplace_front(p, plan);
@@ -555,8 +598,8 @@ PlanCache& plan_cache() {
 
 }  // namespace
 
-MatmulPlan cached_matmul_plan(const MatmulProblem& problem) {
-  return plan_cache().get(problem);
+MatmulPlan cached_matmul_plan(const MatmulProblem& problem, const MatmulEpilogue& epilogue) {
+  return plan_cache().get(problem, epilogue);
 }
 size_t matmul_plan_cache_size() {
   return plan_cache().size();

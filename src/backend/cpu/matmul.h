@@ -56,15 +56,34 @@ enum class MatmulBackend {
 MatmulBackend matmul_backend(DType dtype, DType out_dtype);
 const char* name(MatmulBackend backend);
 
+// Work fused onto the product while C is still in cache: C[b, m, :] += bias (a dense vector of n
+// elements of C's dtype, broadcast over batch and m), then the activation.  oneDNN primitives take
+// it as post-ops; dnnl_sgemm, the float32 staging and the reference loop apply it right after the
+// product (apply_matmul_epilogue, matmul_epilogue.cpp).
+enum class MatmulActivation { None, Relu };
+struct MatmulEpilogue {
+  bool bias = false;
+  MatmulActivation activation = MatmulActivation::None;
+  bool empty() const { return !bias && activation == MatmulActivation::None; }
+  bool operator==(const MatmulEpilogue&) const = default;
+};
+const char* name(MatmulActivation activation);  // "relu", ...
+
+// The epilogue on a dense [rows, n] block of `dtype` (any dtype but bool for relu), in place.
+// relu is max(x, 0) as the elementwise maximum computes it: NaN stays NaN.
+void apply_matmul_epilogue(const MatmulEpilogue& epilogue, DType dtype, int64_t rows, int64_t n,
+                           void* c, const void* bias);
+
 class MatmulPlan {
  public:
   // Builds the executable form of `problem` (oneDNN primitive descriptor and primitive, or the
   // reference loop).  For a small float32/bfloat16 problem this times oneDNN's candidate kernels
   // once and keeps the fastest (milliseconds at most).  Throws strata::Error if oneDNN rejects the
   // layout; prim::plan_dot_general only produces layouts it accepts.
-  static MatmulPlan create(const MatmulProblem& problem);
+  static MatmulPlan create(const MatmulProblem& problem, const MatmulEpilogue& epilogue = {});
 
   const MatmulProblem& problem() const;
+  const MatmulEpilogue& epilogue() const;
   MatmulBackend backend() const;
   // What runs it: oneDNN's matmul implementation ("brg:avx512_core", "gemm:jit", ...), "sgemm:jit"
   // (dnnl_sgemm, for unbatched float32 products with a row-major B; see
@@ -83,17 +102,22 @@ class MatmulPlan {
   // problem's strides say), c a dense output.  The first form takes scratch memory of at least
   // scratch_bytes() (64-byte aligned; one execution at a time per buffer); the second uses a
   // per-thread buffer.  Plans are immutable: any number of threads may execute one concurrently.
-  void execute(const void* a, const void* b, void* c, void* scratch) const;
+  // `bias` (n dense elements of the output dtype) is read only when the epilogue has one.
+  void execute(const void* a, const void* b, void* c, void* scratch,
+               const void* bias = nullptr) const;
   void execute(const void* a, const void* b, void* c) const;
 
  private:
+  // The product alone, by backend (the epilogue is execute's).
+  void execute_product(const void* a, const void* b, void* c, void* scratch,
+                       const void* bias) const;
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };
 
 // The eager path's plan cache: a plan per (problem, thread count), created on first use
 // (thread-safe, LRU, bounded).  The size/clear functions exist for tests.
-MatmulPlan cached_matmul_plan(const MatmulProblem& problem);
+MatmulPlan cached_matmul_plan(const MatmulProblem& problem, const MatmulEpilogue& epilogue = {});
 size_t matmul_plan_cache_size();
 void clear_matmul_plan_cache();
 
