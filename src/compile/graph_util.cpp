@@ -1,5 +1,7 @@
 #include "compile/graph_util.h"
 
+#include "primitives/layout.h"
+
 #include <cstdlib>
 #include <string>
 
@@ -99,22 +101,10 @@ std::vector<int32_t> producers(const Graph& g) {
 }
 
 std::optional<std::vector<int>> broadcast_dims(const prim::Primitive& p) {
-  if (std::string(p.name()) != "broadcast_in_dim") return std::nullopt;
-  const std::string params = p.params();
-  const std::string key = "broadcast_dimensions=(";
-  const size_t at = params.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  std::vector<int> dims;
-  const char* s = params.c_str() + at + key.size();
-  while (*s != ')' && *s != '\0') {
-    char* end = nullptr;
-    const long v = std::strtol(s, &end, 10);
-    if (end == s) return std::nullopt;  // not the format BroadcastInDim::params prints
-    dims.push_back(static_cast<int>(v));
-    s = end;
-    while (*s == ',' || *s == ' ') ++s;
+  if (const auto* b = dynamic_cast<const prim::BroadcastInDim*>(&p)) {
+    return b->broadcast_dimensions();
   }
-  return dims;
+  return std::nullopt;
 }
 
 bool all_zero(const Array& a) {

@@ -57,9 +57,7 @@ std::vector<int32_t> use_counts(const Graph& g);
 // For each value of `g`, the index of the op defining it, or -1.
 std::vector<int32_t> producers(const Graph& g);
 
-// broadcast_in_dim's broadcast_dimensions.  layout.h exposes no accessor, so this reads them
-// back from params() ("shape=(..) broadcast_dimensions=(..)"), which is the primitive's printed
-// identity; nullopt if `p` is not a broadcast_in_dim.
+// broadcast_in_dim's broadcast_dimensions; nullopt if `p` is not a broadcast_in_dim.
 std::optional<std::vector<int>> broadcast_dims(const prim::Primitive& p);
 
 // True when every element of `a` is zero (+0 or -0 compare equal to 0).
