@@ -67,7 +67,7 @@ Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn) 
   const auto start = std::chrono::steady_clock::now();
   const int64_t traces_before = scan_body_traces();
   Traced out;
-  tracing::FrameScope scope(TraceFrame::Kind::TopLevel);
+  tracing::FrameScope scope;
   const auto& frame = scope.shared();
   std::vector<Array> inputs;
   for (size_t i = 0; i < example_inputs.size(); ++i) {

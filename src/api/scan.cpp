@@ -79,7 +79,7 @@ std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const 
   int num_consts = 0;
   std::vector<Array> consts;
   {
-    tracing::FrameScope scope(TraceFrame::Kind::Body);
+    tracing::FrameScope scope;
     const auto& frame = scope.shared();
     std::vector<Array> carry_in, x_in;
     for (const Array& c : leaves.init) carry_in.push_back(tracing::new_input(frame, prim::type_of(c)));

@@ -8,7 +8,7 @@ bool is_tracing() {
   return prim::active_recorder() != nullptr;
 }
 
-FrameScope::FrameScope(TraceFrame::Kind kind) : frame_(std::make_shared<TraceFrame>(kind)) {
+FrameScope::FrameScope() : frame_(std::make_shared<TraceFrame>()) {
   frame_->self = frame_;
   frame_->previous = prim::active_recorder();
   prim::active_recorder() = frame_.get();
@@ -48,11 +48,11 @@ ir::ValueId lift(TraceFrame& frame, const Array& a, const char* api) {
   }
   if (auto it = frame.lifted.find(&impl); it != frame.lifted.end()) return it->second;
   ir::ValueId v;
-  if (frame.kind == TraceFrame::Kind::TopLevel && !impl.frame) {
+  if (!impl.frame) {
     v = frame.graph.add_constant(a);
   } else {
-    // A body closes over an outer value or a concrete array: it becomes a body input, and the
-    // scan passes the array as a constant operand (lifted in turn into the enclosing frame).
+    // A body closes over a value of an enclosing trace: it becomes a body input, and the scan
+    // passes it as a constant operand (lifted in turn into the enclosing frame).
     v = frame.graph.add_input(prim::type_of(a));
     frame.captured.push_back(a);
     frame.captured_ids.push_back(v);

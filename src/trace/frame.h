@@ -5,9 +5,9 @@
 // is active (every op is staged, as under JAX's omnistaging), so user code is the same traced or
 // eager.  Operands are lifted into the recording frame:
 //   - values of that frame are used as they are;
-//   - concrete arrays become graph constants (top-level frames) or captured inputs (bodies);
-//   - values of an enclosing frame are captured as inputs of the body (closure capture: the body
-//     of seed 004 closes over W), which its scan then passes as constants.
+//   - concrete arrays become graph constants (they are fixed while the graph lives);
+//   - values of an enclosing frame are captured as inputs of the body (closure capture: inside
+//     jit, the body of seed 004 closes over the traced W), which its scan passes as constants.
 #pragma once
 
 #include <memory>
@@ -19,15 +19,12 @@
 namespace strata::detail {
 
 struct TraceFrame : prim::Recorder {
-  enum class Kind { TopLevel, Body };
-  explicit TraceFrame(Kind kind) : kind(kind) {}
   // Records `p` applied to `inputs` in this frame; returns the traced results.
   std::vector<Array> record(const prim::PrimitivePtr& p, const std::vector<Array>& inputs) override;
 
-  Kind kind;
   ir::Graph graph;
-  // Values from outside (outer traced values, and for bodies concrete arrays) captured as
-  // inputs, in capture order; `captured_ids[i]` is the input standing for `captured[i]`.
+  // Values of enclosing frames captured as inputs, in capture order; `captured_ids[i]` is the
+  // input standing for `captured[i]`.
   std::vector<Array> captured;
   std::vector<ir::ValueId> captured_ids;
   std::unordered_map<const ArrayImpl*, ir::ValueId> lifted;  // by identity, so each is lifted once
@@ -49,7 +46,7 @@ bool is_tracing();
 // Pushes a new frame for the lifetime of the scope.
 class FrameScope {
  public:
-  explicit FrameScope(TraceFrame::Kind kind);
+  FrameScope();
   ~FrameScope();
   FrameScope(const FrameScope&) = delete;
   FrameScope& operator=(const FrameScope&) = delete;
