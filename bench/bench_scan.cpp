@@ -52,8 +52,7 @@ Array uniform(const st::Shape& shape, float limit, uint32_t seed) {
 
 // He-scaled uniform weights (variance 2/F): activations stay O(1), no denormals.
 Layer params(int64_t L, int64_t F) {
-  return {uniform({L, F, F}, std::sqrt(6.0f / static_cast<float>(F)), 1),
-          uniform({L, F}, 0.1f, 2)};
+  return {uniform({L, F, F}, std::sqrt(6.0f / static_cast<float>(F)), 1), uniform({L, F}, 0.1f, 2)};
 }
 
 double seconds(const std::function<void()>& fn) {
@@ -81,12 +80,10 @@ void compile_time_table() {
     // Only types matter for compiling: broadcast views of one layer stand for L layers.
     const Layer p{st::broadcast_to(one.w, {L, kF, kF}), st::broadcast_to(one.b, {L, kF})};
     st::CompileStats s_scan, s_unr;
-    const double ts = median_seconds(L >= 256 ? 3 : 5, [&] {
-      s_scan = st::jit(scan_forward).lower(p, x).compile().stats();
-    });
-    const double tu = median_seconds(L >= 256 ? 1 : 3, [&] {
-      s_unr = st::jit(unrolled_forward).lower(p, x).compile().stats();
-    });
+    const double ts = median_seconds(
+        L >= 256 ? 3 : 5, [&] { s_scan = st::jit(scan_forward).lower(p, x).compile().stats(); });
+    const double tu = median_seconds(
+        L >= 256 ? 1 : 3, [&] { s_unr = st::jit(unrolled_forward).lower(p, x).compile().stats(); });
     if (L == 1) scan_l1 = ts;
     std::printf("%6lld %12.3f %14.3f %10.1f %10lld %12lld   (scan/scan@L=1: %.2f)\n",
                 static_cast<long long>(L), ts * 1e3, tu * 1e3, tu / ts,
@@ -119,7 +116,8 @@ void step_time_table() {
 #pragma omp parallel for
         for (int64_t r = 0; r < kB; ++r) {
           for (int64_t j = 0; j < kF; ++j) {
-            a[static_cast<size_t>(r * kF + j)] = std::max(c[static_cast<size_t>(r * kF + j)] + bl[j], 0.0f);
+            a[static_cast<size_t>(r * kF + j)] =
+                std::max(c[static_cast<size_t>(r * kF + j)] + bl[j], 0.0f);
           }
         }
       }

@@ -47,14 +47,14 @@ struct ScanLeaves {
   std::vector<std::string> init_paths, xs_paths;
 };
 // One traced application of the body: carry leaves and x leaves in, carry and y leaves out.
-using ScanBodyFn =
-    std::function<std::pair<std::vector<Array>, std::vector<Array>>(std::vector<Array> carry,
-                                                                     std::vector<Array> x)>;
+using ScanBodyFn = std::function<std::pair<std::vector<Array>, std::vector<Array>>(
+    std::vector<Array> carry, std::vector<Array> x)>;
 // Traces `body` once and binds the scan primitive; returns final carry leaves, then ys leaves.
 std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn& body,
                                const ScanOptions& options);
 // "[api] ..." for a body whose carry output structure differs from the carry input.
-[[noreturn]] void carry_structure_error(const char* api, const tree::TreeDef& in, const tree::TreeDef& out);
+[[noreturn]] void carry_structure_error(const char* api, const tree::TreeDef& in,
+                                        const tree::TreeDef& out);
 
 template <class T>
 struct is_std_pair : std::false_type {};
@@ -97,8 +97,9 @@ auto scan(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = {
       },
       options);
   const auto split = out.begin() + static_cast<std::ptrdiff_t>(leaves.init.size());
-  return std::pair<Carry, Y>{tree::unflatten<Carry>(init_def, std::vector<Array>(out.begin(), split)),
-                             tree::unflatten<Y>(*y_def, std::vector<Array>(split, out.end()))};
+  return std::pair<Carry, Y>{
+      tree::unflatten<Carry>(init_def, std::vector<Array>(out.begin(), split)),
+      tree::unflatten<Y>(*y_def, std::vector<Array>(split, out.end()))};
 }
 
 // fold(f, init, xs, options) -> final carry, with f(carry, x) -> carry: a scan without ys
@@ -108,8 +109,11 @@ Carry fold(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = 
   using Result = std::remove_cvref_t<std::invoke_result_t<F&, const Carry&, const Xs&>>;
   static_assert(std::is_same_v<Result, Carry>,
                 "strata::fold: the body must return the new carry, of the type of init");
-  return scan([&](const Carry& c, const Xs& x) { return std::pair{f(c, x), None{}}; }, init, xs,
-              options)
+  return scan(
+             [&](const Carry& c, const Xs& x) {
+               return std::pair{f(c, x), None{}};
+             },
+             init, xs, options)
       .first;
 }
 

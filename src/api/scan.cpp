@@ -40,8 +40,9 @@ int64_t scan_length(const char* api, const ScanLeaves& leaves, const ScanOptions
     }
   }
   if (!length) {
-    fail(api, "cannot tell the length: xs has no leaves and options.length is not set; pass "
-              "ScanOptions{.length = n} when scanning over None");
+    fail(api,
+         "cannot tell the length: xs has no leaves and options.length is not set; pass "
+         "ScanOptions{.length = n} when scanning over None");
   }
   return *length;
 }
@@ -57,8 +58,9 @@ void carry_structure_error(const char* api, const tree::TreeDef& in, const tree:
 std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn& body,
                                const ScanOptions& options) {
   if (options.unroll < 1) {
-    fail(api, "options.unroll must be >= 1 (1 = a rolled loop, k = k bodies per trip, >= length "
-              "= fully unrolled), found ",
+    fail(api,
+         "options.unroll must be >= 1 (1 = a rolled loop, k = k bodies per trip, >= length "
+         "= fully unrolled), found ",
          options.unroll);
   }
   for (size_t i = 0; i < leaves.init.size(); ++i) {
@@ -82,7 +84,8 @@ std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const 
     tracing::FrameScope scope;
     const auto& frame = scope.shared();
     std::vector<Array> carry_in, x_in;
-    for (const Array& c : leaves.init) carry_in.push_back(tracing::new_input(frame, prim::type_of(c)));
+    for (const Array& c : leaves.init)
+      carry_in.push_back(tracing::new_input(frame, prim::type_of(c)));
     for (const Array& x : leaves.xs) {
       prim::ValueType t = prim::type_of(x);
       t.shape.erase(t.shape.begin());
@@ -104,18 +107,20 @@ std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const 
       }
       const prim::ValueType out_t = prim::type_of(out);
       if (out_t.shape != in_t.shape || out_t.dtype != in_t.dtype) {
-        fail(api, "the body's carry input and carry output must have equal types (shapes and "
-                  "dtypes), but carry leaf `",
+        fail(api,
+             "the body's carry input and carry output must have equal types (shapes and "
+             "dtypes), but carry leaf `",
              tree::display_path(leaves.init_paths[i]), "` is ", prim::to_string(in_t),
              " on input and ", prim::to_string(out_t),
              " on output; make the body return the carry with the input's shape and dtype (e.g. "
-             "astype(", in_t.dtype, ")) or change init to match");
+             "astype(",
+             in_t.dtype, ")) or change init to match");
       }
       outputs.push_back(tracing::lift(*frame, out, api));
       // A carry that changes only its weak-type flag keeps the input's type (JAX would retrace).
       if (out_t.weak != in_t.weak) {
-        outputs.back() = frame->graph.add_op1(
-            prim::make<prim::Convert>(in_t.dtype, in_t.weak), {outputs.back()});
+        outputs.back() = frame->graph.add_op1(prim::make<prim::Convert>(in_t.dtype, in_t.weak),
+                                              {outputs.back()});
       }
     }
     for (const Array& y : ys) {

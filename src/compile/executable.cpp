@@ -29,12 +29,12 @@ enum class Storage {
 
 struct ValueInfo {
   Storage storage = Storage::Arena;
-  ValueId root = -1;     // the value owning the storage (itself unless a view)
-  int64_t delta = 0;     // view: offset of element 0 from the root's, in elements
-  int def = -1;          // op index defining it (-1: before the first op)
-  int last_use = -1;     // op index of its last use, through views included
+  ValueId root = -1;         // the value owning the storage (itself unless a view)
+  int64_t delta = 0;         // view: offset of element 0 from the root's, in elements
+  int def = -1;              // op index defining it (-1: before the first op)
+  int last_use = -1;         // op index of its last use, through views included
   ValueId in_place_of = -1;  // shares this dying operand's storage
-  int64_t offset = -1;   // arena byte offset
+  int64_t offset = -1;       // arena byte offset
 };
 
 struct Step {

@@ -24,13 +24,13 @@
 namespace strata::compile {
 
 struct ExecutableStats {
-  int64_t num_ops = 0;           // ops of the compiled graph (nested bodies not counted)
-  int64_t num_kernels = 0;       // steps that run a kernel
-  int64_t num_views = 0;         // ops that became aliases (no kernel, no memory)
-  int64_t num_in_place = 0;      // results written over a dying operand
-  int64_t num_output_copies = 0; // outputs that needed a copy step
-  int64_t arena_bytes = 0;       // the static plan's arena
-  int64_t nested_bytes = 0;      // working memory of nested executables (scan bodies, carries)
+  int64_t num_ops = 0;            // ops of the compiled graph (nested bodies not counted)
+  int64_t num_kernels = 0;        // steps that run a kernel
+  int64_t num_views = 0;          // ops that became aliases (no kernel, no memory)
+  int64_t num_in_place = 0;       // results written over a dying operand
+  int64_t num_output_copies = 0;  // outputs that needed a copy step
+  int64_t arena_bytes = 0;        // the static plan's arena
+  int64_t nested_bytes = 0;       // working memory of nested executables (scan bodies, carries)
   // Planned peak of memory this executable owns while running: arena + nested (inputs and
   // outputs belong to the caller).
   int64_t planned_peak_bytes() const { return arena_bytes + nested_bytes; }

@@ -197,8 +197,7 @@ std::vector<ValueType> StaticSlice::infer(const std::vector<ValueType>& in) cons
   return {ValueType{sizes_, in[0].dtype, in[0].weak}};
 }
 
-std::optional<Primitive::View> StaticSlice::view(const Shape& shape,
-                                                 const Strides& strides) const {
+std::optional<Primitive::View> StaticSlice::view(const Shape& shape, const Strides& strides) const {
   Strides out(shape.size());
   int64_t offset = 0;
   for (size_t i = 0; i < out.size(); ++i) {

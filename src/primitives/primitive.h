@@ -52,8 +52,8 @@ class Primitive {
   // same layouts at other addresses.  Kernels that need set-up work (oneDNN primitives, plans)
   // override this so no planning, hashing or allocation happens per run.  The default runs
   // eval_cpu.
-  using Kernel = std::function<void(const std::vector<Array>& inputs,
-                                    const std::vector<Array>& outputs)>;
+  using Kernel =
+      std::function<void(const std::vector<Array>& inputs, const std::vector<Array>& outputs)>;
   virtual Kernel prepare(const std::vector<Array>& inputs,
                          const std::vector<ValueType>& outputs) const;
 

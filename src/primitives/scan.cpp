@@ -75,10 +75,10 @@ ir::Graph unroll_body(const ir::Graph& body, int num_consts, int num_carry, int6
     for (size_t i = 0; i < ins.size(); ++i) {
       const int ii = static_cast<int>(i);
       map[static_cast<size_t>(ins[i])] =
-          ii < num_consts ? shared[i]
-                          : (ii < num_consts + num_carry
-                                 ? carry[i - static_cast<size_t>(num_consts)]
-                                 : g.add_input(body.type(ins[i])));
+          ii < num_consts
+              ? shared[i]
+              : (ii < num_consts + num_carry ? carry[i - static_cast<size_t>(num_consts)]
+                                             : g.add_input(body.type(ins[i])));
     }
     for (const ir::Op& op : body.ops()) {
       ir::Op copy_op{op.primitive, {}, {}};

@@ -22,7 +22,8 @@ Array w1_forward(const Layer& stack, const Array& x) {
 }
 
 Layer w1_params(int64_t L, int64_t F, st::DType dtype = st::DType::Float32) {
-  return {random_array({L, F, F}, dtype, 11, -0.1, 0.1), random_array({L, F}, dtype, 12, -0.1, 0.1)};
+  return {random_array({L, F, F}, dtype, 11, -0.1, 0.1),
+          random_array({L, F}, dtype, 12, -0.1, 0.1)};
 }
 
 TEST(Trace, ListingIsJaxprLike) {
@@ -86,7 +87,8 @@ TEST(Jit, PytreeArgumentsAndOutputs) {
   auto f = [](const Layer& l, const std::vector<Array>& xs) {
     return std::pair{st::matmul(xs[0], l.w) + l.b, std::vector<Array>{xs[1] * 2.0}};
   };
-  const Layer l{random_array({3, 3}, st::DType::Float64, 1), random_array({3}, st::DType::Float64, 2)};
+  const Layer l{random_array({3, 3}, st::DType::Float64, 1),
+                random_array({3}, st::DType::Float64, 2)};
   const std::vector<Array> xs{random_array({2, 3}, st::DType::Float64, 3),
                               random_array({4}, st::DType::Float64, 4)};
   auto [a, b] = st::jit(f)(l, xs);

@@ -16,13 +16,15 @@ namespace {
 TEST(Scan, Seed002WorkedExampleGivesFourThree) {
   const Array weights = st::array<float>({1, 0, 0, 1, 0, 1, 1, 0}, {2, 2, 2});
   const Array x = st::array<float>({3, 4});
-  const Array y = st::fold([](const Array& c, const Array& w) { return st::matmul(w, c); }, x,
-                           weights);
+  const Array y =
+      st::fold([](const Array& c, const Array& w) { return st::matmul(w, c); }, x, weights);
   EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{4, 3}));
   // The same through scan with a None y.
   auto [final, none] = st::scan(
-      [](const Array& c, const Array& w) { return std::pair{st::matmul(w, c), st::None{}}; }, x,
-      weights);
+      [](const Array& c, const Array& w) {
+        return std::pair{st::matmul(w, c), st::None{}};
+      },
+      x, weights);
   EXPECT_EQ(final.to_vector<float>(), (std::vector<float>{4, 3}));
 }
 
@@ -33,11 +35,14 @@ TEST(Scan, Seed004ClosedOverWeightEqualsLoop) {
     const Array x = random_array({6}, st::DType::Float64, 2);
     const Array h0 = st::tanh(st::matmul(x, W));
     auto [h, none] = st::scan(
-        [&](const Array& c, st::None) { return std::pair{st::tanh(st::matmul(c, W)), st::None{}}; },
+        [&](const Array& c, st::None) {
+          return std::pair{st::tanh(st::matmul(c, W)), st::None{}};
+        },
         h0, st::None{}, {.length = T});
     Array want = h0;
     for (int64_t t = 0; t < T; ++t) want = st::tanh(st::matmul(want, W));
-    st::testing::expect_all_close(to_doubles(h), to_doubles(want), 1e-14, 0, "T=" + std::to_string(T));
+    st::testing::expect_all_close(to_doubles(h), to_doubles(want), 1e-14, 0,
+                                  "T=" + std::to_string(T));
   }
 }
 
@@ -60,9 +65,9 @@ void check_scan_matches_loop(st::DType dtype, bool reverse, int64_t unroll, doub
   const Array W = random_array({L, 5, 5}, dtype, 4, -0.6, 0.6);
   const Array g = random_array({L, 5}, dtype, 5);
   const Carry init{random_array({3, 5}, dtype, 6), st::zeros({}, dtype)};
-  auto [final, ys] = st::scan(
-      [&](const Carry& c, const std::vector<Array>& x) { return body(bias, c, x); }, init,
-      std::vector<Array>{W, g}, {.reverse = reverse, .unroll = unroll});
+  auto [final, ys] =
+      st::scan([&](const Carry& c, const std::vector<Array>& x) { return body(bias, c, x); }, init,
+               std::vector<Array>{W, g}, {.reverse = reverse, .unroll = unroll});
   Carry c = init;
   std::vector<Array> hs(L), ss(L);
   for (int64_t step = 0; step < L; ++step) {
@@ -72,7 +77,8 @@ void check_scan_matches_loop(st::DType dtype, bool reverse, int64_t unroll, doub
     hs[static_cast<size_t>(i)] = y["h"];
     ss[static_cast<size_t>(i)] = y["s"];
   }
-  const std::string what = "reverse=" + std::to_string(reverse) + " unroll=" + std::to_string(unroll);
+  const std::string what =
+      "reverse=" + std::to_string(reverse) + " unroll=" + std::to_string(unroll);
   st::testing::expect_all_close(to_doubles(final.h), to_doubles(c.h), rtol, 0, what);
   EXPECT_EQ(to_doubles(final.count), std::vector<double>{double(L)}) << what;
   st::testing::expect_all_close(to_doubles(ys["h"]), to_doubles(st::stack(hs)), rtol, 0, what);
@@ -90,7 +96,8 @@ TEST(Scan, MatchesUnrolledLoopFloat64) {
 
 TEST(Scan, MatchesUnrolledLoopFloat32) {
   for (bool reverse : {false, true}) {
-    for (int64_t unroll : {1, 3}) check_scan_matches_loop(st::DType::Float32, reverse, unroll, 1e-5);
+    for (int64_t unroll : {1, 3})
+      check_scan_matches_loop(st::DType::Float32, reverse, unroll, 1e-5);
   }
 }
 
@@ -136,8 +143,10 @@ TEST(Scan, NestedScanClosesOverOuterValues) {
 TEST(Scan, ZeroLengthReturnsInitAndEmptyYs) {
   const Array init = st::array<float>({1, 2});
   auto [final, ys] = st::scan(
-      [](const Array& c, const Array& x) { return std::pair{c + x, c * 2.0}; }, init,
-      st::zeros({0, 2}));
+      [](const Array& c, const Array& x) {
+        return std::pair{c + x, c * 2.0};
+      },
+      init, st::zeros({0, 2}));
   EXPECT_EQ(final.to_vector<float>(), (std::vector<float>{1, 2}));
   EXPECT_EQ(ys.shape(), (st::Shape{0, 2}));
 }
@@ -158,20 +167,20 @@ TEST(Scan, BodyIsTracedOnceWhateverTheLength) {
 // ---------------------------------------------------------------- errors
 TEST(ScanErrors, CarryTypeChangeNamesLeafAndTypes) {
   const Carry init{st::zeros({3}), st::zeros({})};
-  EXPECT_STRATA_ERROR(st::scan(
-                          [](const Carry& c, st::None) {
-                            return std::pair{Carry{st::concatenate({c.h, c.h}), c.count},
-                                             st::None{}};
-                          },
-                          init, st::None{}, {.length = 2}),
-                      "[scan]", "carry leaf `h`", "f32[3]", "f32[6]");
-  EXPECT_STRATA_ERROR(st::scan(
-                          [](const Carry& c, st::None) {
-                            return std::pair{Carry{c.h, c.count.astype(st::DType::Float64)},
-                                             st::None{}};
-                          },
-                          init, st::None{}, {.length = 2}),
-                      "[scan]", "`count`", "f32[]", "f64[]");
+  EXPECT_STRATA_ERROR(
+      st::scan(
+          [](const Carry& c, st::None) {
+            return std::pair{Carry{st::concatenate({c.h, c.h}), c.count}, st::None{}};
+          },
+          init, st::None{}, {.length = 2}),
+      "[scan]", "carry leaf `h`", "f32[3]", "f32[6]");
+  EXPECT_STRATA_ERROR(
+      st::scan(
+          [](const Carry& c, st::None) {
+            return std::pair{Carry{c.h, c.count.astype(st::DType::Float64)}, st::None{}};
+          },
+          init, st::None{}, {.length = 2}),
+      "[scan]", "`count`", "f32[]", "f64[]");
 }
 
 TEST(ScanErrors, CarryStructureChange) {
@@ -185,17 +194,25 @@ TEST(ScanErrors, CarryStructureChange) {
 
 TEST(ScanErrors, LengthErrors) {
   auto f = [](const Array& c, const std::vector<Array>& x) { return std::pair{c, x[0]}; };
-  EXPECT_STRATA_ERROR(st::scan(f, st::zeros({2}), std::vector<Array>{st::zeros({3}), st::zeros({4})}),
-                      "[scan]", "`[1]`", "leading size 4", "length 3");
-  EXPECT_STRATA_ERROR(st::scan(f, st::zeros({2}), std::vector<Array>{st::zeros({3})}, {.length = 5}),
-                      "[scan]", "`[0]`", "leading size 3", "options.length");
+  EXPECT_STRATA_ERROR(
+      st::scan(f, st::zeros({2}), std::vector<Array>{st::zeros({3}), st::zeros({4})}), "[scan]",
+      "`[1]`", "leading size 4", "length 3");
+  EXPECT_STRATA_ERROR(
+      st::scan(f, st::zeros({2}), std::vector<Array>{st::zeros({3})}, {.length = 5}), "[scan]",
+      "`[0]`", "leading size 3", "options.length");
   EXPECT_STRATA_ERROR(st::scan(f, st::zeros({2}), std::vector<Array>{st::zeros({})}), "[scan]",
                       "scalar");
-  EXPECT_STRATA_ERROR(st::scan([](const Array& c, st::None) { return std::pair{c, st::None{}}; },
-                               st::zeros({2}), st::None{}),
+  EXPECT_STRATA_ERROR(st::scan(
+                          [](const Array& c, st::None) {
+                            return std::pair{c, st::None{}};
+                          },
+                          st::zeros({2}), st::None{}),
                       "[scan]", "options.length");
-  EXPECT_STRATA_ERROR(st::scan([](const Array& c, st::None) { return std::pair{c, st::None{}}; },
-                               st::zeros({2}), st::None{}, {.length = 3, .unroll = 0}),
+  EXPECT_STRATA_ERROR(st::scan(
+                          [](const Array& c, st::None) {
+                            return std::pair{c, st::None{}};
+                          },
+                          st::zeros({2}), st::None{}, {.length = 3, .unroll = 0}),
                       "[scan]", "unroll", ">= 1");
 }
 

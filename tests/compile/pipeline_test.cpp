@@ -21,7 +21,8 @@ TEST(Pipeline, W1LayerBodyBecomesOneFusedGemm) {
     return st::fold(
         [](const Array& y, const Layer& l) { return st::relu(st::matmul(y, l.w) + l.b); }, x, p);
   };
-  const st::Jaxpr j = st::trace(f, Layer{st::zeros({4, 8, 8}), st::zeros({4, 8})}, st::zeros({2, 8}));
+  const st::Jaxpr j =
+      st::trace(f, Layer{st::zeros({4, 8, 8}), st::zeros({4, 8})}, st::zeros({2, 8}));
   ASSERT_EQ(j.graph().ops().size(), 1u);
   const auto* scan = dynamic_cast<const st::prim::Scan*>(j.graph().ops()[0].primitive.get());
   ASSERT_NE(scan, nullptr);

@@ -103,7 +103,7 @@ class Array {
  private:
   void check_dtype(DType expected, const char* api) const;
   void check_concrete(const char* api) const;  // throws on traced arrays
-  std::vector<uint8_t> dense_bytes() const;  // elements in row-major order, packed
+  std::vector<uint8_t> dense_bytes() const;    // elements in row-major order, packed
   std::shared_ptr<const detail::ArrayImpl> impl_;
 };
 
