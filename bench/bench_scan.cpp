@@ -61,11 +61,15 @@ double seconds(const std::function<void()>& fn) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+double median(std::vector<double> t) {
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
 double median_seconds(int reps, const std::function<void()>& fn) {
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) t.push_back(seconds(fn));
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return median(std::move(t));
 }
 
 void compile_time_table() {
@@ -81,7 +85,7 @@ void compile_time_table() {
     const Layer p{st::broadcast_to(one.w, {L, kF, kF}), st::broadcast_to(one.b, {L, kF})};
     st::CompileStats s_scan, s_unr;
     const double ts = median_seconds(
-        L >= 256 ? 3 : 5, [&] { s_scan = st::jit(scan_forward).lower(p, x).compile().stats(); });
+        21, [&] { s_scan = st::jit(scan_forward).lower(p, x).compile().stats(); });
     const double tu = median_seconds(
         L >= 256 ? 1 : 3, [&] { s_unr = st::jit(unrolled_forward).lower(p, x).compile().stats(); });
     if (L == 1) scan_l1 = ts;
@@ -122,10 +126,14 @@ void step_time_table() {
         }
       }
     };
-    const int reps = 31;
-    const double ts = median_seconds(reps, [&] { scan_fn(p, x); });
-    const double tu = median_seconds(reps, [&] { unrolled_fn(p, x); });
-    const double tg = median_seconds(reps, gemm_only);
+    // Interleaved rounds, so drift in the machine's speed hits all three alike.
+    std::vector<double> vs_t, vu_t, vg_t;
+    for (int rep = 0; rep < 41; ++rep) {
+      vs_t.push_back(seconds([&] { scan_fn(p, x); }));
+      vu_t.push_back(seconds([&] { unrolled_fn(p, x); }));
+      vg_t.push_back(seconds(gemm_only));
+    }
+    const double ts = median(vs_t), tu = median(vu_t), tg = median(vg_t);
     const double flops = 2.0 * static_cast<double>(L * kB * kF * kF);
     std::printf("%6lld %10.3f %12.3f %12.3f %10.3f %12.3f %14.1f\n", static_cast<long long>(L),
                 ts * 1e3, tu * 1e3, tg * 1e3, ts / tu, tg / ts, flops / ts * 1e-9);
