@@ -84,8 +84,8 @@ void compile_time_table() {
     // Only types matter for compiling: broadcast views of one layer stand for L layers.
     const Layer p{st::broadcast_to(one.w, {L, kF, kF}), st::broadcast_to(one.b, {L, kF})};
     st::CompileStats s_scan, s_unr;
-    const double ts = median_seconds(
-        21, [&] { s_scan = st::jit(scan_forward).lower(p, x).compile().stats(); });
+    const double ts =
+        median_seconds(21, [&] { s_scan = st::jit(scan_forward).lower(p, x).compile().stats(); });
     const double tu = median_seconds(
         L >= 256 ? 1 : 3, [&] { s_unr = st::jit(unrolled_forward).lower(p, x).compile().stats(); });
     if (L == 1) scan_l1 = ts;
