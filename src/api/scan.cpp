@@ -1,8 +1,6 @@
 // scan / fold: checks the arguments, traces the body once into a graph, binds the scan primitive.
 #include "strata/scan.h"
 
-#include <atomic>
-
 #include "api/trace_counters.h"
 #include "primitives/elementwise.h"
 #include "primitives/scan.h"

@@ -51,15 +51,6 @@ void copy_kernel(const std::vector<Array>& in, const std::vector<Array>& out) {
   cpu::copy_into(in[0], out[0]);
 }
 
-ImplPtr dense_slot(const prim::ValueType& t) {
-  auto impl = std::make_shared<detail::ArrayImpl>();
-  impl->shape = t.shape;
-  impl->strides = detail::row_major_strides(t.shape);
-  impl->dtype = t.dtype;
-  impl->weak = t.weak;
-  return impl;
-}
-
 int64_t value_bytes(const prim::ValueType& t) {
   return detail::shape_size(t.shape) * itemsize(t.dtype);
 }
@@ -97,17 +88,9 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
   }
   for (ValueId v : g.inputs()) {
     at(v).storage = Storage::Input;
-    slot[static_cast<size_t>(v)] = dense_slot(g.type(v));
+    slot[static_cast<size_t>(v)] = prim::dense_layout(g.type(v));
     impl->inputs.push_back(slot[static_cast<size_t>(v)]);
     impl->input_types.push_back(g.type(v));
-  }
-
-  // Outputs computed by a kernel write straight into the caller's storage; the first output
-  // naming a value claims it, any other needs a copy (decided after views are known).
-  std::vector<int> claimed_by(n, -1);
-  std::vector<char> is_result(n, 0);
-  for (const ir::Op& op : g.ops()) {
-    for (ValueId r : op.results) is_result[static_cast<size_t>(r)] = 1;
   }
 
   // ---- classify op results: views or kernel results
@@ -131,22 +114,21 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
         continue;
       }
     }
-    for (ValueId r : op.results) slot[static_cast<size_t>(r)] = dense_slot(g.type(r));
+    for (ValueId r : op.results) slot[static_cast<size_t>(r)] = prim::dense_layout(g.type(r));
   }
 
-  // ---- outputs: claim kernel results, copy the rest
+  // ---- outputs: a kernel result writes straight into the caller's storage; the first output
+  // naming it claims it (its storage becomes Output), any other output needs a copy.
   std::vector<ValueId> copy_from(g.outputs().size(), -1);
   for (size_t i = 0; i < g.outputs().size(); ++i) {
     const ValueId v = g.outputs()[i];
     impl->output_types.push_back(g.type(v));
-    if (is_result[static_cast<size_t>(v)] && at(v).storage == Storage::Arena &&
-        claimed_by[static_cast<size_t>(v)] < 0) {
-      claimed_by[static_cast<size_t>(v)] = static_cast<int>(i);
+    if (at(v).storage == Storage::Arena) {
       at(v).storage = Storage::Output;
       impl->outputs.push_back(slot[static_cast<size_t>(v)]);
     } else {
       copy_from[i] = v;
-      impl->outputs.push_back(dense_slot(g.type(v)));
+      impl->outputs.push_back(prim::dense_layout(g.type(v)));
       ++impl->stats.num_output_copies;
     }
   }
@@ -172,8 +154,6 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
     for (ValueId r : op.results) {
       if (at(r).storage != Storage::Arena) continue;
       for (ValueId x : op.operands) {
-        ValueId owner = x;
-        while (at(owner).in_place_of >= 0) owner = at(owner).in_place_of;
         if (at(x).storage != Storage::Arena || taken[static_cast<size_t>(x)] ||
             at(x).last_use != k || g.type(x).shape != g.type(r).shape ||
             value_bytes(g.type(x)) != value_bytes(g.type(r))) {

@@ -14,8 +14,7 @@ void copy_view(const Primitive& p, const std::vector<Array>& in, const std::vect
 // The result of a layout primitive as a view of x (its view() must accept x's layout).
 Array as_view(const Primitive& p, const Array& x) {
   Primitive::View v = *p.view(x.shape(), x.strides());
-  const Shape shape = p.infer({type_of(x)})[0].shape;
-  return detail::make_view(x, shape, std::move(v.strides), x.impl().offset + v.offset);
+  return detail::make_view(x, std::move(v.shape), std::move(v.strides), x.impl().offset + v.offset);
 }
 }  // namespace
 
@@ -46,7 +45,7 @@ std::optional<Primitive::View> BroadcastInDim::view(const Shape& shape,
   for (size_t i = 0; i < dims_.size(); ++i) {
     if (shape[i] != 1) out[static_cast<size_t>(dims_[i])] = strides[i];
   }
-  return View{std::move(out), 0};
+  return View{shape_, std::move(out), 0};
 }
 
 std::vector<Array> BroadcastInDim::eval_eager(const std::vector<Array>& in) const {
@@ -119,7 +118,7 @@ std::optional<Strides> reshape_strides(const Shape& x_shape, const Strides& x_st
 }  // namespace
 
 std::optional<Primitive::View> Reshape::view(const Shape& shape, const Strides& strides) const {
-  if (auto out = reshape_strides(shape, strides, shape_)) return View{std::move(*out), 0};
+  if (auto out = reshape_strides(shape, strides, shape_)) return View{shape_, std::move(*out), 0};
   return std::nullopt;
 }
 
@@ -157,11 +156,13 @@ std::vector<ValueType> Transpose::infer(const std::vector<ValueType>& in) const 
   return {ValueType{shape, in[0].dtype, in[0].weak}};
 }
 
-std::optional<Primitive::View> Transpose::view(const Shape& /*shape*/,
-                                               const Strides& strides) const {
-  Strides out(perm_.size());
-  for (size_t i = 0; i < perm_.size(); ++i) out[i] = strides[static_cast<size_t>(perm_[i])];
-  return View{std::move(out), 0};
+std::optional<Primitive::View> Transpose::view(const Shape& shape, const Strides& strides) const {
+  View v{Shape(perm_.size()), Strides(perm_.size()), 0};
+  for (size_t i = 0; i < perm_.size(); ++i) {
+    v.shape[i] = shape[static_cast<size_t>(perm_[i])];
+    v.strides[i] = strides[static_cast<size_t>(perm_[i])];
+  }
+  return v;
 }
 
 std::vector<Array> Transpose::eval_eager(const std::vector<Array>& in) const {
@@ -204,7 +205,7 @@ std::optional<Primitive::View> StaticSlice::view(const Shape& shape, const Strid
     out[i] = strides[i] * steps_[i];
     if (sizes_[i] > 0) offset += starts_[i] * strides[i];
   }
-  return View{std::move(out), offset};
+  return View{sizes_, std::move(out), offset};
 }
 
 std::vector<Array> StaticSlice::eval_eager(const std::vector<Array>& in) const {

@@ -8,6 +8,15 @@ ValueType type_of(const Array& a) {
   return {a.shape(), a.dtype(), a.weak_type()};
 }
 
+std::shared_ptr<detail::ArrayImpl> dense_layout(const ValueType& t) {
+  auto impl = std::make_shared<detail::ArrayImpl>();
+  impl->shape = t.shape;
+  impl->strides = detail::row_major_strides(t.shape);
+  impl->dtype = t.dtype;
+  impl->weak = t.weak;
+  return impl;
+}
+
 std::string to_string(const ValueType& t) {
   static constexpr const char* kShort[] = {"bool", "i32",  "u32", "i64",
                                            "f16",  "bf16", "f32", "f64"};
@@ -44,10 +53,6 @@ Recorder*& active_recorder() {
   return recorder;
 }
 
-static size_t i_of(const std::vector<Array>& inputs, const Array& a) {
-  return static_cast<size_t>(&a - inputs.data());
-}
-
 std::vector<Array> bind(const PrimitivePtr& p, const std::vector<Array>& inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].valid()) {
@@ -56,9 +61,9 @@ std::vector<Array> bind(const PrimitivePtr& p, const std::vector<Array>& inputs)
   }
   // Inside jit / scan / trace every op is recorded (staged), whatever its operands.
   if (Recorder* r = active_recorder()) return r->record(p, inputs);
-  for (const Array& a : inputs) {
-    if (a.is_traced()) {
-      fail(p->name(), "operand ", i_of(inputs, a), " (", to_string(type_of(a)),
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].is_traced()) {
+      fail(p->name(), "operand ", i, " (", to_string(type_of(inputs[i])),
            ") is a traced value used after its jit / scan / trace ended (a leaked tracer); "
            "return values from the traced function instead of storing them outside it");
     }

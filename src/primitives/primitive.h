@@ -29,6 +29,9 @@ struct ValueType {
   friend bool operator==(const ValueType&, const ValueType&) = default;
 };
 ValueType type_of(const Array& a);
+// A buffer-less row-major array description of type `t`: what traced arrays and the executor's
+// value slots start from.
+std::shared_ptr<detail::ArrayImpl> dense_layout(const ValueType& t);
 std::string to_string(const ValueType& t);  // "f32[2,3]"
 
 class Primitive {
@@ -58,10 +61,11 @@ class Primitive {
                          const std::vector<ValueType>& outputs) const;
 
   // Layout primitives (broadcast, reshape, transpose, slice) can produce their result as a view
-  // of operand 0: given the operand's shape and strides (in elements), the result's strides and
-  // its first element's offset from the operand's, or nothing when a copy is needed.  Eager
-  // evaluation returns such views; the executor turns them into aliases instead of kernels.
+  // of operand 0: given the operand's shape and strides (in elements), the result's shape,
+  // strides and its first element's offset from the operand's, or nothing when a copy is needed.
+  // Eager evaluation returns such views; the executor turns them into aliases instead of kernels.
   struct View {
+    Shape shape;
     Strides strides;
     int64_t offset = 0;
   };

@@ -109,16 +109,25 @@ ir::Graph unroll_body(const ir::Graph& body, int num_consts, int num_carry, int6
 struct Scan::Runner {
   Params p;
   int num_xs = 0, num_ys = 0;
+  std::vector<int64_t> x_row, y_row;          // elements per row of each xs / ys leaf
   std::shared_ptr<compile::Executable> body;  // `k` iterations per run
   std::shared_ptr<compile::Executable> tail;  // one iteration per run, for length % k
   int64_t k = 1;
   std::vector<Array> carry[2];  // ping-pong buffers, one dense array per carry leaf
   int64_t working_bytes = 0;
 
-  Runner(const Scan& scan) : p(scan.params_) {
+  explicit Runner(const Scan& scan) : p(scan.params_) {
     const ir::Graph& b = *scan.body_;
     num_xs = scan.num_xs();
     num_ys = static_cast<int>(b.outputs().size()) - p.num_carry;
+    for (int x = 0; x < num_xs; ++x) {
+      x_row.push_back(detail::shape_size(
+          b.type(b.inputs()[static_cast<size_t>(p.num_consts + p.num_carry + x)]).shape));
+    }
+    for (int y = 0; y < num_ys; ++y) {
+      y_row.push_back(
+          detail::shape_size(b.type(b.outputs()[static_cast<size_t>(p.num_carry + y)]).shape));
+    }
     k = std::clamp<int64_t>(p.unroll, 1, std::max<int64_t>(p.length, 1));
     int64_t bytes = 0;
     {
@@ -167,16 +176,14 @@ struct Scan::Runner {
       for (int64_t j = 0; j < per_trip; ++j, ++position) {
         const int64_t row = p.reverse ? p.length - 1 - position : position;
         for (int x = 0; x < num_xs; ++x) {
-          const Array& xs = in[static_cast<size_t>(nc + nk + x)];
-          const int64_t row_elems = xs.size() / p.length;
-          e.bind_input(static_cast<size_t>(nc + nk + j * num_xs + x), xs.impl().buffer,
-                       xs.impl().offset + row * row_elems);
+          const detail::ArrayImpl& xs = in[static_cast<size_t>(nc + nk + x)].impl();
+          e.bind_input(static_cast<size_t>(nc + nk + j * num_xs + x), xs.buffer,
+                       xs.offset + row * x_row[static_cast<size_t>(x)]);
         }
         for (int y = 0; y < num_ys; ++y) {
-          const Array& ys = out[static_cast<size_t>(nk + y)];
-          const int64_t row_elems = ys.size() / p.length;
-          e.bind_output(static_cast<size_t>(nk + j * num_ys + y), ys.impl().buffer,
-                        ys.impl().offset + row * row_elems);
+          const detail::ArrayImpl& ys = out[static_cast<size_t>(nk + y)].impl();
+          e.bind_output(static_cast<size_t>(nk + j * num_ys + y), ys.buffer,
+                        ys.offset + row * y_row[static_cast<size_t>(y)]);
         }
       }
       e.run();

@@ -22,12 +22,7 @@ FrameScope::~FrameScope() {
 }
 
 Array wrap(const std::shared_ptr<TraceFrame>& frame, ir::ValueId v) {
-  const prim::ValueType& t = frame->graph.type(v);
-  auto impl = std::make_shared<detail::ArrayImpl>();
-  impl->shape = t.shape;
-  impl->strides = detail::row_major_strides(t.shape);
-  impl->dtype = t.dtype;
-  impl->weak = t.weak;
+  auto impl = prim::dense_layout(frame->graph.type(v));
   impl->frame = frame;
   impl->value = v;
   return Array(std::move(impl));
@@ -57,8 +52,8 @@ ir::ValueId lift(TraceFrame& frame, const Array& a, const char* api) {
     frame.captured.push_back(a);
     frame.captured_ids.push_back(v);
   }
+  // The key stays valid: constants are held by the graph, captured values by `captured`.
   frame.lifted.emplace(&impl, v);
-  frame.keep_alive.push_back(a);
   return v;
 }
 

@@ -28,7 +28,6 @@ struct TraceFrame : prim::Recorder {
   std::vector<Array> captured;
   std::vector<ir::ValueId> captured_ids;
   std::unordered_map<const ArrayImpl*, ir::ValueId> lifted;  // by identity, so each is lifted once
-  std::vector<Array> keep_alive;       // constants lifted by identity stay alive while mapped
   bool open = true;                    // false once the frame is popped: its arrays have escaped
   std::weak_ptr<TraceFrame> self;      // set by FrameScope, for wrapping results
   prim::Recorder* previous = nullptr;  // the recorder active before this frame was pushed
@@ -50,7 +49,6 @@ class FrameScope {
   ~FrameScope();
   FrameScope(const FrameScope&) = delete;
   FrameScope& operator=(const FrameScope&) = delete;
-  TraceFrame& frame() { return *frame_; }
   const std::shared_ptr<TraceFrame>& shared() const { return frame_; }
 
  private:
