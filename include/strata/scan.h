@@ -15,7 +15,11 @@
 //     ys.
 //   - The body runs once, on traced arrays, to record a graph (in eager code too); the graph is
 //     compiled once and applied `length` times.  Arrays the body closes over are captured as
-//     the scan's constants.
+//     the scan's constants.  A body without captures (a stateless lambda or function object) is
+//     traced and compiled once per signature for the whole program, like a jitted function:
+//     later calls reuse the graph, so such a body must not read arrays that change between calls
+//     through globals (pass them as xs or capture them).  Capturing bodies are traced per call,
+//     as JAX retraces a fresh closure.
 //   - options.reverse walks the xs from the end (ys[i] still belongs to xs[i]); options.unroll = k
 //     runs k bodies per loop trip (a remainder is handled; k >= length unrolls fully).
 //   - The carry must keep its structure, shapes and dtypes: a mismatch is a strata::Error naming
@@ -27,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -45,13 +50,26 @@ namespace detail {
 struct ScanLeaves {
   std::vector<Array> init, xs;
   std::vector<std::string> init_paths, xs_paths;
+  // A body without state (a captureless lambda or an empty function object) computes the same
+  // graph for the same signature, so its traced scan is cached under its type (`body_type`) and
+  // the init / xs structures; other bodies are traced on every call.
+  const std::type_info* body_type = nullptr;
+  tree::TreeDef init_def, xs_def;
 };
-// One traced application of the body: carry leaves and x leaves in, carry and y leaves out.
-using ScanBodyFn = std::function<std::pair<std::vector<Array>, std::vector<Array>>(
-    std::vector<Array> carry, std::vector<Array> x)>;
-// Traces `body` once and binds the scan primitive; returns final carry leaves, then ys leaves.
-std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn& body,
-                               const ScanOptions& options);
+// One traced application of the body: carry leaves and x leaves in; carry leaves, y leaves and
+// the y structure out.
+struct ScanBodyOut {
+  std::vector<Array> carry, ys;
+  tree::TreeDef y_def;
+};
+using ScanBodyFn = std::function<ScanBodyOut(std::vector<Array> carry, std::vector<Array> x)>;
+struct ScanOut {
+  std::vector<Array> carry, ys;
+  tree::TreeDef y_def;
+};
+// Traces `body` once (or takes the cached trace) and binds the scan primitive.
+ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn& body,
+                    const ScanOptions& options);
 // "[api] ..." for a body whose carry output structure differs from the carry input.
 [[noreturn]] void carry_structure_error(const char* api, const tree::TreeDef& in,
                                         const tree::TreeDef& out);
@@ -61,10 +79,16 @@ struct is_std_pair : std::false_type {};
 template <class A, class B>
 struct is_std_pair<std::pair<A, B>> : std::true_type {};
 
-}  // namespace detail
+template <class F>
+const std::type_info* stateless_type() {
+  using D = std::remove_cvref_t<F>;
+  return std::is_empty_v<D> ? &typeid(D) : nullptr;
+}
 
+// scan with the cache key given: `body_type` names the body when it is stateless, else null.
 template <class F, class Carry, class Xs>
-auto scan(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = {}) {
+auto scan_keyed(const std::type_info* body_type, F&& f, const Carry& init, const Xs& xs,
+                const ScanOptions& options) {
   using Result = std::invoke_result_t<F&, const Carry&, const Xs&>;
   static_assert(detail::is_std_pair<std::remove_cvref_t<Result>>::value,
                 "strata::scan: the body must return std::pair{new_carry, y} (use strata::None{} "
@@ -73,9 +97,10 @@ auto scan(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = {
   using Y = std::remove_cvref_t<typename Result::second_type>;
   static_assert(std::is_same_v<CarryOut, Carry>,
                 "strata::scan: the body's new carry must have the type of init");
-  const tree::TreeDef init_def = tree::structure(init);
-  const tree::TreeDef xs_def = tree::structure(xs);
-  detail::ScanLeaves leaves;
+  ScanLeaves leaves;
+  leaves.body_type = body_type;
+  leaves.init_def = tree::structure(init);
+  leaves.xs_def = tree::structure(xs);
   for (auto& [path, a] : tree::leaves_with_path(init)) {
     leaves.init_paths.push_back(path);
     leaves.init.push_back(a);
@@ -84,22 +109,31 @@ auto scan(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = {
     leaves.xs_paths.push_back(path);
     leaves.xs.push_back(a);
   }
-  std::optional<tree::TreeDef> y_def;
-  const std::vector<Array> out = detail::scan_leaves(
+  ScanOut out = scan_leaves(
       "scan", leaves,
       [&](std::vector<Array> carry, std::vector<Array> x) {
-        Result r = f(tree::unflatten<Carry>(init_def, std::move(carry)),
-                     tree::unflatten<Xs>(xs_def, std::move(x)));
+        Result r = f(tree::unflatten<Carry>(leaves.init_def, std::move(carry)),
+                     tree::unflatten<Xs>(leaves.xs_def, std::move(x)));
         const tree::TreeDef carry_def = tree::structure(r.first);
-        if (!(carry_def == init_def)) detail::carry_structure_error("scan", init_def, carry_def);
-        y_def = tree::structure(r.second);
-        return std::pair{tree::leaves(r.first), tree::leaves(r.second)};
+        if (!(carry_def == leaves.init_def)) {
+          carry_structure_error("scan", leaves.init_def, carry_def);
+        }
+        return ScanBodyOut{tree::leaves(r.first), tree::leaves(r.second),
+                           tree::structure(r.second)};
       },
       options);
-  const auto split = out.begin() + static_cast<std::ptrdiff_t>(leaves.init.size());
-  return std::pair<Carry, Y>{
-      tree::unflatten<Carry>(init_def, std::vector<Array>(out.begin(), split)),
-      tree::unflatten<Y>(*y_def, std::vector<Array>(split, out.end()))};
+  return std::pair<Carry, Y>{tree::unflatten<Carry>(leaves.init_def, std::move(out.carry)),
+                             tree::unflatten<Y>(out.y_def, std::move(out.ys))};
+}
+
+template <class F>
+struct FoldBody {};  // the cache key of fold's wrapper around a stateless F
+
+}  // namespace detail
+
+template <class F, class Carry, class Xs>
+auto scan(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = {}) {
+  return detail::scan_keyed(detail::stateless_type<F>(), f, init, xs, options);
 }
 
 // fold(f, init, xs, options) -> final carry, with f(carry, x) -> carry: a scan without ys
@@ -109,7 +143,10 @@ Carry fold(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = 
   using Result = std::remove_cvref_t<std::invoke_result_t<F&, const Carry&, const Xs&>>;
   static_assert(std::is_same_v<Result, Carry>,
                 "strata::fold: the body must return the new carry, of the type of init");
-  return scan(
+  const std::type_info* body_type =
+      detail::stateless_type<F>() ? &typeid(detail::FoldBody<std::remove_cvref_t<F>>) : nullptr;
+  return detail::scan_keyed(
+             body_type,
              [&](const Carry& c, const Xs& x) {
                return std::pair{f(c, x), None{}};
              },

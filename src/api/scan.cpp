@@ -1,6 +1,10 @@
 // scan / fold: checks the arguments, traces the body once into a graph, binds the scan primitive.
 #include "strata/scan.h"
 
+#include <mutex>
+#include <typeindex>
+#include <unordered_map>
+
 #include "api/trace_counters.h"
 #include "primitives/elementwise.h"
 #include "primitives/scan.h"
@@ -45,6 +49,52 @@ int64_t scan_length(const char* api, const ScanLeaves& leaves, const ScanOptions
   return *length;
 }
 
+// Traced scans of stateless bodies, by body type and signature (see ScanLeaves::body_type).
+struct CachedScan {
+  prim::PrimitivePtr scan;
+  tree::TreeDef y_def;
+};
+struct ScanKey {
+  std::type_index body;
+  tree::TreeDef init_def, xs_def;
+  std::vector<prim::ValueType> types;
+  int64_t length;
+  bool reverse;
+  int64_t unroll;
+  bool operator==(const ScanKey&) const = default;
+};
+struct ScanKeyHash {
+  size_t operator()(const ScanKey& k) const {
+    size_t h = k.body.hash_code() ^ k.init_def.hash() ^ (k.xs_def.hash() << 1);
+    auto mix = [&](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+    for (const prim::ValueType& t : k.types) {
+      mix(static_cast<size_t>(t.dtype));
+      for (int64_t d : t.shape) mix(static_cast<size_t>(d));
+    }
+    mix(static_cast<size_t>(k.length));
+    return h;
+  }
+};
+struct ScanCache {
+  std::mutex mutex;
+  std::unordered_map<ScanKey, CachedScan, ScanKeyHash> entries;
+};
+ScanCache& scan_cache() {
+  static ScanCache cache;
+  return cache;
+}
+
+ScanOut bind_scan(const prim::PrimitivePtr& scan, const ScanLeaves& leaves,
+                  const std::vector<Array>& consts, const tree::TreeDef& y_def) {
+  std::vector<Array> operands = consts;
+  operands.insert(operands.end(), leaves.init.begin(), leaves.init.end());
+  operands.insert(operands.end(), leaves.xs.begin(), leaves.xs.end());
+  std::vector<Array> out = prim::bind(scan, operands);
+  const auto split = out.begin() + static_cast<std::ptrdiff_t>(leaves.init.size());
+  return ScanOut{std::vector<Array>(out.begin(), split), std::vector<Array>(split, out.end()),
+                 y_def};
+}
+
 }  // namespace
 
 void carry_structure_error(const char* api, const tree::TreeDef& in, const tree::TreeDef& out) {
@@ -53,8 +103,8 @@ void carry_structure_error(const char* api, const tree::TreeDef& in, const tree:
        ", output ", out.to_string(), "); return a carry built like init");
 }
 
-std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn& body,
-                               const ScanOptions& options) {
+ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn& body,
+                    const ScanOptions& options) {
   if (options.unroll < 1) {
     fail(api,
          "options.unroll must be >= 1 (1 = a rolled loop, k = k bodies per trip, >= length "
@@ -74,8 +124,27 @@ std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const 
   }
   const int64_t length = scan_length(api, leaves, options);
 
+  std::optional<ScanKey> key;
+  if (leaves.body_type) {
+    key = ScanKey{std::type_index(*leaves.body_type),
+                  leaves.init_def,
+                  leaves.xs_def,
+                  {},
+                  length,
+                  options.reverse,
+                  options.unroll};
+    for (const Array& a : leaves.init) key->types.push_back(prim::type_of(a));
+    for (const Array& a : leaves.xs) key->types.push_back(prim::type_of(a));
+    ScanCache& cache = scan_cache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (auto it = cache.entries.find(*key); it != cache.entries.end()) {
+      return bind_scan(it->second.scan, leaves, {}, it->second.y_def);
+    }
+  }
+
   // ---- trace the body once, on abstract carry and x-slice values
   std::shared_ptr<ir::Graph> graph;
+  tree::TreeDef y_def;
   int num_consts = 0;
   std::vector<Array> consts;
   {
@@ -90,7 +159,8 @@ std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const 
       x_in.push_back(tracing::new_input(frame, t));
     }
     count_scan_body_trace();
-    auto [carry_out, ys] = body(carry_in, x_in);
+    auto [carry_out, ys, ys_def] = body(carry_in, x_in);
+    y_def = std::move(ys_def);
     if (carry_out.size() != carry_in.size()) {
       fail(api, "the body returned ", carry_out.size(), " carry leaves for ", carry_in.size(),
            " carry inputs; return a carry built like init");
@@ -137,10 +207,15 @@ std::vector<Array> scan_leaves(const char* api, const ScanLeaves& leaves, const 
   params.length = length;
   params.reverse = options.reverse;
   params.unroll = options.unroll;
-  std::vector<Array> operands = consts;
-  operands.insert(operands.end(), leaves.init.begin(), leaves.init.end());
-  operands.insert(operands.end(), leaves.xs.begin(), leaves.xs.end());
-  return prim::bind(prim::make<prim::Scan>(std::move(graph), params), operands);
+  const prim::PrimitivePtr scan = prim::make<prim::Scan>(std::move(graph), params);
+  // Only a trace that captured nothing is reusable (a stateless body captures nothing; this
+  // guards against one reaching traced values through globals).
+  if (key && consts.empty()) {
+    ScanCache& cache = scan_cache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.entries.emplace(std::move(*key), CachedScan{scan, y_def});
+  }
+  return bind_scan(scan, leaves, consts, y_def);
 }
 
 }  // namespace strata::detail

@@ -164,6 +164,42 @@ TEST(Scan, BodyIsTracedOnceWhateverTheLength) {
   EXPECT_EQ(traces, 1);
 }
 
+int stateless_body_traces = 0;
+
+// A body without captures is traced once per signature for the whole program (eager code too);
+// each call still computes with its own arguments.
+TEST(Scan, StatelessBodyIsTracedOncePerSignature) {
+  const auto body = [](const Array& c, const Array& w) {
+    ++stateless_body_traces;
+    return st::tanh(st::matmul(c, w));
+  };
+  const int before = stateless_body_traces;
+  for (int seed = 0; seed < 3; ++seed) {
+    const Array ws = random_array({4, 5, 5}, st::DType::Float64, 10 + seed, -0.5, 0.5);
+    const Array x = random_array({5}, st::DType::Float64, 20 + seed);
+    Array expected = x;
+    for (int64_t i = 0; i < 4; ++i) expected = st::tanh(st::matmul(expected, ws[i]));
+    EXPECT_EQ(to_doubles(st::fold(body, x, ws)), to_doubles(expected)) << "seed " << seed;
+  }
+  EXPECT_EQ(stateless_body_traces - before, 1);
+  // A new signature (length 6) is a new trace.
+  st::fold(body, st::ones({5}, st::DType::Float64), st::ones({6, 5, 5}, st::DType::Float64));
+  EXPECT_EQ(stateless_body_traces - before, 2);
+}
+
+// A capturing body is traced per call, so a changed capture is never served from a stale trace.
+TEST(Scan, CapturingBodySeesItsCurrentCaptures) {
+  const Array x = random_array({5}, st::DType::Float64, 3);
+  for (int seed = 0; seed < 2; ++seed) {
+    const Array W = random_array({5, 5}, st::DType::Float64, 30 + seed, -0.5, 0.5);
+    const Array h = st::fold([&](const Array& c, st::None) { return st::tanh(st::matmul(c, W)); },
+                             x, st::None{}, {.length = 3});
+    Array expected = x;
+    for (int i = 0; i < 3; ++i) expected = st::tanh(st::matmul(expected, W));
+    EXPECT_EQ(to_doubles(h), to_doubles(expected)) << "seed " << seed;
+  }
+}
+
 // ---------------------------------------------------------------- errors
 TEST(ScanErrors, CarryTypeChangeNamesLeafAndTypes) {
   const Carry init{st::zeros({3}), st::zeros({})};
