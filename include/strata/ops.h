@@ -178,6 +178,19 @@ STRATA_SCALAR_OPERATOR(+)
 STRATA_SCALAR_OPERATOR(-)
 STRATA_SCALAR_OPERATOR(*)
 STRATA_SCALAR_OPERATOR(/)
+// where with C++ numbers for either branch (weakly typed, like jnp.where(c, x, 0.0)).
+template <Scalar S>
+Array where(const Array& cond, const Array& x, S y) {
+  return where(cond, x, detail::weak(y));
+}
+template <Scalar S>
+Array where(const Array& cond, S x, const Array& y) {
+  return where(cond, detail::weak(x), y);
+}
+template <Scalar S, Scalar T>
+Array where(const Array& cond, S x, T y) {
+  return where(cond, detail::weak(x), detail::weak(y));
+}
 STRATA_SCALAR_OPERATOR(==)
 STRATA_SCALAR_OPERATOR(!=)
 STRATA_SCALAR_OPERATOR(<)

@@ -6,5 +6,6 @@
 #include "strata/core/error.h"
 #include "strata/jit.h"
 #include "strata/ops.h"
+#include "strata/grad.h"
 #include "strata/scan.h"
 #include "strata/tree/tree.h"

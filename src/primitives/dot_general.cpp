@@ -226,6 +226,83 @@ Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDim
   };
 }
 
+namespace {
+
+// The cotangent of one operand of dot_general (JAX's _dot_general_transpose_lhs, written for
+// either side): contract the result's cotangent with the other operand over the other side's
+// free axes, batching over the batch axes, then put the axes back in this operand's order.
+// `mine` / `other` describe this operand's and the other operand's axes in `dims`.
+Array dot_general_operand_ct(const Array& ct, const Array& operand, const Array& other,
+                             const Axes& my_contract, const Axes& my_batch,
+                             const Axes& other_contract, const Axes& other_batch,
+                             bool operand_is_lhs) {
+  const int nb = static_cast<int>(my_batch.size());
+  auto free_axes = [](size_t rank, const Axes& contract, const Axes& batch) {
+    Axes free;
+    for (int a = 0; a < static_cast<int>(rank); ++a) {
+      if (std::find(contract.begin(), contract.end(), a) == contract.end() &&
+          std::find(batch.begin(), batch.end(), a) == batch.end()) {
+        free.push_back(a);
+      }
+    }
+    return free;
+  };
+  const Axes my_free = free_axes(operand.ndim(), my_contract, my_batch);
+  const Axes other_free = free_axes(other.ndim(), other_contract, other_batch);
+  // The cotangent's axes: batch, lhs free, rhs free; the other operand's free axes are
+  // contracted away.
+  const int other_free_start = operand_is_lhs ? nb + static_cast<int>(my_free.size()) : nb;
+  DotDims d;
+  for (int k = 0; k < static_cast<int>(other_free.size()); ++k) {
+    d.lhs_contract.push_back(other_free_start + k);
+    d.rhs_contract.push_back(other_free[static_cast<size_t>(k)]);
+  }
+  for (int k = 0; k < nb; ++k) {
+    d.lhs_batch.push_back(k);
+    d.rhs_batch.push_back(other_batch[static_cast<size_t>(k)]);
+  }
+  // In the product's result: batch, then ct's remaining axes (my free), then other's remaining
+  // axes (other's contract axes, in other's axis order).
+  Axes other_contract_sorted = other_contract;
+  std::sort(other_contract_sorted.begin(), other_contract_sorted.end());
+  const Array ct_in = ct.dtype() == operand.dtype() ? ct : astype(ct, operand.dtype());
+  Array product = dot_general(ct_in, other, d);
+  if (product.dtype() != operand.dtype()) product = astype(product, operand.dtype());
+  Axes perm(operand.ndim());
+  for (int k = 0; k < nb; ++k) perm[static_cast<size_t>(my_batch[static_cast<size_t>(k)])] = k;
+  for (size_t k = 0; k < my_free.size(); ++k) {
+    perm[static_cast<size_t>(my_free[k])] = nb + static_cast<int>(k);
+  }
+  for (size_t k = 0; k < my_contract.size(); ++k) {
+    const auto pos =
+        std::find(other_contract_sorted.begin(), other_contract_sorted.end(), other_contract[k]) -
+        other_contract_sorted.begin();
+    perm[static_cast<size_t>(my_contract[k])] =
+        nb + static_cast<int>(my_free.size()) + static_cast<int>(pos);
+  }
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int>(i);
+  return identity ? product : transpose(product, perm);
+}
+
+}  // namespace
+
+std::vector<Array> DotGeneral::vjp(const VjpArgs& args) const {
+  const Array& lhs = args.primals[0];
+  const Array& rhs = args.primals[1];
+  const Array& ct = args.cotangents[0];
+  Array ct_lhs, ct_rhs;
+  if (args.wanted[0]) {
+    ct_lhs = dot_general_operand_ct(ct, lhs, rhs, dims_.lhs_contract, dims_.lhs_batch,
+                                    dims_.rhs_contract, dims_.rhs_batch, true);
+  }
+  if (args.wanted[1]) {
+    ct_rhs = dot_general_operand_ct(ct, rhs, lhs, dims_.rhs_contract, dims_.rhs_batch,
+                                    dims_.lhs_contract, dims_.lhs_batch, false);
+  }
+  return {ct_lhs, ct_rhs};
+}
+
 std::string DotGeneral::params() const {
   std::string s =
       detail::cat("dimension_numbers=((", axes_to_string(dims_.lhs_contract), ", ",

@@ -1,6 +1,7 @@
 #include "primitives/elementwise.h"
 
 #include "backend/cpu/strided.h"
+#include "strata/ops.h"
 
 namespace strata::prim {
 
@@ -64,6 +65,76 @@ void Binary::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& ou
   cpu::binary(op_, in[0], in[1], out[0]);
 }
 
+// d out / d x in terms of x and out, times the cotangent.  Piecewise-constant ops (sign, floor,
+// ceil) have zero derivative, as in JAX.
+std::vector<Array> Unary::vjp(const VjpArgs& args) const {
+  const Array& x = args.primals[0];
+  const Array& out = args.outputs[0];
+  const Array& ct = args.cotangents[0];
+  switch (op_) {
+    case cpu::UnaryOp::Neg:
+      return {-ct};
+    case cpu::UnaryOp::Abs:
+      return {ct * sign(x)};
+    case cpu::UnaryOp::Exp:
+      return {ct * out};
+    case cpu::UnaryOp::Log:
+      return {ct / x};
+    case cpu::UnaryOp::Log1p:
+      return {ct / (x + 1.0)};
+    case cpu::UnaryOp::Expm1:
+      return {ct * (out + 1.0)};
+    case cpu::UnaryOp::Sqrt:
+      return {ct / (2.0 * out)};
+    case cpu::UnaryOp::Rsqrt:
+      return {ct * -0.5 * out / x};
+    case cpu::UnaryOp::Tanh:
+      return {ct * (1.0 - out * out)};
+    case cpu::UnaryOp::Logistic:
+      return {ct * out * (1.0 - out)};
+    case cpu::UnaryOp::Erf:
+      return {ct * 1.1283791670955126 * exp(-(x * x))};  // 2 / sqrt(pi)
+    case cpu::UnaryOp::Sin:
+      return {ct * cos(x)};
+    case cpu::UnaryOp::Cos:
+      return {-ct * sin(x)};
+    default:  // sign, floor, ceil, not
+      return {Array()};
+  }
+}
+
+// Each operand's cotangent, as jax.lax's jvp rules transposed.  max / min split the cotangent
+// evenly between equal operands (JAX's balanced rule), so relu's gradient at 0 is 1/2.
+std::vector<Array> Binary::vjp(const VjpArgs& args) const {
+  const Array& a = args.primals[0];
+  const Array& b = args.primals[1];
+  const Array& out = args.outputs[0];
+  const Array& ct = args.cotangents[0];
+  auto share_of = [&](const Array& x, const Array& other) {
+    return where(x == out, where(other == out, 0.5, 1.0), 0.0);
+  };
+  switch (op_) {
+    case cpu::BinaryOp::Add:
+      return {ct, ct};
+    case cpu::BinaryOp::Sub:
+      return {ct, args.wanted[1] ? -ct : Array()};
+    case cpu::BinaryOp::Mul:
+      return {args.wanted[0] ? ct * b : Array(), args.wanted[1] ? ct * a : Array()};
+    case cpu::BinaryOp::Div:
+      return {args.wanted[0] ? ct / b : Array(), args.wanted[1] ? -ct * out / b : Array()};
+    case cpu::BinaryOp::Pow:
+      // d/da a^b = b a^(b-1); d/db a^b = a^b log a, taken as 0 where a = 0 (as JAX does).
+      return {args.wanted[0] ? ct * b * pow(a, b - 1.0) : Array(),
+              args.wanted[1] ? ct * out * log(where(a == 0.0, 1.0, a)) : Array()};
+    case cpu::BinaryOp::Max:
+    case cpu::BinaryOp::Min:
+      return {args.wanted[0] ? ct * share_of(a, b) : Array(),
+              args.wanted[1] ? ct * share_of(b, a) : Array()};
+    default:  // logical / bitwise ops act on integers and booleans: no cotangent
+      return {Array(), Array()};
+  }
+}
+
 std::vector<ValueType> Compare::infer(const std::vector<ValueType>& in) const {
   ValueType t = same_type_operands(name(), in, 2);
   return {ValueType{t.shape, DType::Bool, false}};
@@ -98,6 +169,12 @@ void Convert::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& o
 std::vector<Array> Convert::eval_eager(const std::vector<Array>& in) const {
   if (in[0].dtype() == dtype_) return {detail::with_weak_type(in[0], weak_)};  // no copy
   return {detail::with_weak_type(cpu::contiguous_copy(in[0], dtype_), weak_)};
+}
+
+std::vector<Array> Convert::vjp(const VjpArgs& args) const {
+  const Array& x = args.primals[0];
+  if (!is_differentiable(x.dtype())) return {Array()};
+  return {astype(args.cotangents[0], x.dtype())};
 }
 
 std::string Convert::params() const {

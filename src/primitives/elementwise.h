@@ -14,6 +14,7 @@ class Unary : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   bool can_run_in_place() const override { return true; }
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   cpu::UnaryOp op() const { return op_; }
 
  private:
@@ -27,6 +28,7 @@ class Binary : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   bool can_run_in_place() const override { return true; }
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   cpu::BinaryOp op() const { return op_; }
 
  private:
@@ -64,6 +66,7 @@ class Convert : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   DType dtype() const { return dtype_; }
 
  private:

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "backend/cpu/strided.h"
+#include "primitives/reduce.h"
 
 namespace strata::prim {
 
@@ -54,6 +55,25 @@ std::vector<Array> BroadcastInDim::eval_eager(const std::vector<Array>& in) cons
 
 void BroadcastInDim::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
   copy_view(*this, in, out);
+}
+
+// The transpose of a broadcast sums the cotangent over the axes it created or stretched, then
+// restores the operand's size-1 axes.
+std::vector<Array> BroadcastInDim::vjp(const VjpArgs& args) const {
+  const Array& x = args.primals[0];
+  std::vector<bool> kept(shape_.size(), false);
+  for (size_t j = 0; j < dims_.size(); ++j) {
+    const auto d = static_cast<size_t>(dims_[j]);
+    kept[d] = x.shape()[j] == shape_[d];
+  }
+  std::vector<int> summed;
+  for (size_t d = 0; d < shape_.size(); ++d) {
+    if (!kept[d]) summed.push_back(static_cast<int>(d));
+  }
+  Array ct = args.cotangents[0];
+  if (!summed.empty()) ct = bind1(make<ReduceSum>(summed), {ct});
+  if (ct.shape() != x.shape()) ct = bind1(make<Reshape>(x.shape()), {ct});
+  return {ct};
 }
 
 std::string BroadcastInDim::params() const {
@@ -133,6 +153,10 @@ void Reshape::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& o
   copy_view(*this, in, out);
 }
 
+std::vector<Array> Reshape::vjp(const VjpArgs& args) const {
+  return {bind1(make<Reshape>(args.primals[0].shape()), {args.cotangents[0]})};
+}
+
 std::string Reshape::params() const {
   return "new_sizes=" + strata::to_string(shape_);
 }
@@ -171,6 +195,13 @@ std::vector<Array> Transpose::eval_eager(const std::vector<Array>& in) const {
 
 void Transpose::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
   copy_view(*this, in, out);
+}
+
+std::vector<Array> Transpose::vjp(const VjpArgs& args) const {
+  std::vector<int> inverse(perm_.size());
+  for (size_t i = 0; i < perm_.size(); ++i)
+    inverse[static_cast<size_t>(perm_[i])] = static_cast<int>(i);
+  return {bind1(make<Transpose>(inverse), {args.cotangents[0]})};
 }
 
 std::string Transpose::params() const {

@@ -18,6 +18,7 @@ class BroadcastInDim : public Primitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   const Shape& shape() const { return shape_; }
   const std::vector<int>& broadcast_dimensions() const { return dims_; }
 
@@ -35,6 +36,7 @@ class Reshape : public Primitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
 
  private:
   Shape shape_;
@@ -50,6 +52,7 @@ class Transpose : public Primitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   const std::vector<int>& perm() const { return perm_; }
 
  private:

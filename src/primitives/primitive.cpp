@@ -44,6 +44,26 @@ Primitive::Kernel Primitive::prepare(const std::vector<Array>& /*inputs*/,
   return [this](const std::vector<Array>& in, const std::vector<Array>& out) { eval_cpu(in, out); };
 }
 
+std::vector<Array> Primitive::vjp(const VjpArgs& /*args*/) const {
+  fail("grad", "the primitive `", name(),
+       "` has no vjp rule, so it cannot be differentiated; wrap the value in stop_gradient if no "
+       "gradient should flow through it");
+}
+
+Primitive::Linearized Primitive::linearize(const std::shared_ptr<const Primitive>& self,
+                                           const std::vector<Array>& primals,
+                                           const std::vector<bool>& wanted) const {
+  std::vector<Array> outputs = bind(self, primals);
+  Pullback pullback = [self, primals, outputs, wanted](const std::vector<Array>& cotangents) {
+    return self->vjp(VjpArgs{primals, outputs, cotangents, wanted});
+  };
+  return {std::move(outputs), std::move(pullback)};
+}
+
+bool is_differentiable(DType d) {
+  return d == DType::Float16 || d == DType::BFloat16 || d == DType::Float32 || d == DType::Float64;
+}
+
 bool Primitive::is_equivalent(const Primitive& other) const {
   return std::string_view(name()) == other.name() && params() == other.params();
 }

@@ -89,8 +89,38 @@ class Primitive {
 
   // Graphs this primitive evaluates as part of itself (scan's body); empty for plain primitives.
   virtual std::vector<const ir::Graph*> subgraphs() const { return {}; }
+
+  // ---- reverse-mode autodiff (transforms/autodiff.h)
+  // Cotangents travel as Arrays; an invalid (default-constructed) Array is a symbolic zero, which
+  // is never materialised.  Integer and boolean values have no cotangent.
+  struct VjpArgs {
+    const std::vector<Array>& primals;     // the operands
+    const std::vector<Array>& outputs;     // the results
+    const std::vector<Array>& cotangents;  // one per result (invalid = zero)
+    const std::vector<bool>& wanted;       // which operands need a cotangent
+  };
+  // One cotangent per operand (invalid where zero or not wanted), computed with the public ops
+  // (strata/ops.h), so the rule is traced, compiled and differentiated again like user code.  The
+  // default throws "[grad] <name> has no vjp rule".
+  virtual std::vector<Array> vjp(const VjpArgs& args) const;
+
+  // Evaluates the primitive (through bind) and returns what its backward pass needs.  The
+  // default binds `self` and keeps operands and results for vjp(); primitives whose backward
+  // needs values the plain forward does not produce (scan: stacked per-iteration residuals)
+  // override it.  `self` is this primitive's shared handle.
+  using Pullback = std::function<std::vector<Array>(const std::vector<Array>& cotangents)>;
+  struct Linearized {
+    std::vector<Array> outputs;
+    Pullback pullback;  // cotangents of the outputs -> cotangents of the wanted operands
+  };
+  virtual Linearized linearize(const std::shared_ptr<const Primitive>& self,
+                               const std::vector<Array>& primals,
+                               const std::vector<bool>& wanted) const;
 };
 using PrimitivePtr = std::shared_ptr<const Primitive>;
+
+// Whether values of dtype `d` carry cotangents (the floating-point dtypes).
+bool is_differentiable(DType d);
 
 // What bind() does while a trace is being recorded: the trace layer (trace/frame.h) installs
 // its innermost frame here, per thread, and bind() hands every op to it instead of evaluating —

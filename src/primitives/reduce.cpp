@@ -3,11 +3,31 @@
 #include <algorithm>
 #include <limits>
 
+#include "primitives/layout.h"
+#include "strata/ops.h"
+
 namespace strata::prim {
 
 Reduce::Reduce(cpu::ReduceOp op, std::vector<int> axes) : op_(op), axes_(std::move(axes)) {
   // Canonical order, so equal reductions compare equal; repeats survive for infer() to report.
   std::sort(axes_.begin(), axes_.end());
+}
+
+// A sum's cotangent is the result's cotangent broadcast back over the reduced axes.  max / min
+// share it evenly among the elements equal to the extreme (JAX's rule), so ties split it.
+std::vector<Array> Reduce::vjp(const VjpArgs& args) const {
+  const Array& x = args.primals[0];
+  std::vector<int> kept;
+  for (size_t d = 0; d < x.shape().size(); ++d) {
+    if (!std::binary_search(axes_.begin(), axes_.end(), static_cast<int>(d))) {
+      kept.push_back(static_cast<int>(d));
+    }
+  }
+  auto back = [&](const Array& r) { return bind1(make<BroadcastInDim>(x.shape(), kept), {r}); };
+  if (op_ == cpu::ReduceOp::Sum) return {back(args.cotangents[0])};
+  const Array at_extreme = astype(back(args.outputs[0]) == x, x.dtype());
+  const Array count = bind1(make<ReduceSum>(axes_), {at_extreme});
+  return {at_extreme * back(args.cotangents[0] / count)};
 }
 
 std::vector<ValueType> Reduce::infer(const std::vector<ValueType>& in) const {

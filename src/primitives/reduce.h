@@ -20,6 +20,7 @@ class Reduce : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::string params() const override { return "axes=" + axes_to_string(axes_); }
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   cpu::ReduceOp op() const { return op_; }
   const std::vector<int>& axes() const { return axes_; }
 

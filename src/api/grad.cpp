@@ -1,0 +1,103 @@
+// vjp / grad: tracing the function, linearizing its graph, checking what users pass.
+#include "strata/grad.h"
+
+#include "primitives/checkpoint_name.h"
+#include "trace/frame.h"
+#include "transforms/autodiff.h"
+
+namespace strata {
+
+Array stop_gradient(const Array& x) {
+  static const prim::PrimitivePtr p = prim::make<prim::StopGradient>();
+  return prim::bind1(p, {x});
+}
+
+Array checkpoint_name(const Array& x, const std::string& name) {
+  return prim::bind1(prim::make<prim::CheckpointName>(name), {x});
+}
+
+namespace detail {
+
+VjpLeaves vjp_leaves(const std::vector<Array>& inputs, const std::vector<bool>& wanted,
+                     const GradLeafFn& fn) {
+  // Record fn once; values it closes over from enclosing traces become leading inputs (consts),
+  // which get no cotangent here (an enclosing grad differentiates through them itself).
+  std::shared_ptr<const ir::Graph> graph;
+  std::vector<Array> consts;
+  {
+    tracing::FrameScope scope;
+    const auto& frame = scope.shared();
+    std::vector<Array> traced;
+    traced.reserve(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!inputs[i].valid()) {
+        fail("grad", "argument leaf ", i, " is an empty Array; pass a value for every leaf");
+      }
+      traced.push_back(tracing::new_input(frame, prim::type_of(inputs[i])));
+    }
+    std::vector<ir::ValueId> outputs;
+    for (const Array& r : fn(traced)) {
+      if (!r.valid()) fail("grad", "the function returned an empty Array as an output leaf");
+      outputs.push_back(tracing::lift(*frame, r, "grad"));
+    }
+    frame->graph.set_outputs(std::move(outputs));
+    consts = frame->captured;
+    graph = std::make_shared<const ir::Graph>(tracing::finish_body(*frame));
+  }
+  std::vector<Array> all = consts;
+  all.insert(all.end(), inputs.begin(), inputs.end());
+  std::vector<bool> all_wanted(consts.size(), false);
+  all_wanted.insert(all_wanted.end(), wanted.begin(), wanted.end());
+  transforms::LinearizedGraph lin = transforms::linearize_graph(graph, all, all_wanted);
+
+  VjpLeaves out;
+  out.outputs = lin.outputs;
+  out.pullback = [num_consts = consts.size(), outputs = lin.outputs,
+                  pb = std::move(lin.pullback)](const std::vector<Array>& cts) {
+    if (cts.size() != outputs.size()) {
+      fail("vjp", "expected ", outputs.size(), " cotangent leaves, found ", cts.size());
+    }
+    for (size_t i = 0; i < cts.size(); ++i) {
+      if (!cts[i].valid()) continue;
+      if (cts[i].shape() != outputs[i].shape() || cts[i].dtype() != outputs[i].dtype()) {
+        fail("vjp", "cotangent leaf ", i, " must have the type of the output, ",
+             prim::to_string(prim::type_of(outputs[i])), ", found ",
+             prim::to_string(prim::type_of(cts[i])));
+      }
+    }
+    std::vector<Array> input_cts = pb(cts);
+    input_cts.erase(input_cts.begin(), input_cts.begin() + static_cast<long>(num_consts));
+    return input_cts;
+  };
+  return out;
+}
+
+void check_differentiable(const char* api, const std::vector<Array>& leaves,
+                          const std::vector<std::string>& paths, const std::vector<bool>& wanted) {
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    if (wanted[i] && leaves[i].valid() && !is_floating(leaves[i].dtype())) {
+      fail(api, "leaf `", paths[i], "` of a differentiated argument is ",
+           prim::to_string(prim::type_of(leaves[i])),
+           "; gradients exist only for floating-point leaves: convert it with astype, or pass it "
+           "in an argument that is not in argnums");
+    }
+  }
+}
+
+void check_scalar_loss(const char* api, const Array& out) {
+  if (out.ndim() != 0 || !is_floating(out.dtype())) {
+    fail(api, "f must return a floating-point scalar (the loss), found ",
+         prim::to_string(prim::type_of(out)),
+         "; reduce it (e.g. st::sum or st::mean), or use vjp for non-scalar outputs");
+  }
+}
+
+std::vector<Array> instantiate_zeros(std::vector<Array> cts, const std::vector<Array>& like) {
+  for (size_t i = 0; i < cts.size(); ++i) {
+    if (!cts[i].valid()) cts[i] = zeros_like(like[i]);
+  }
+  return cts;
+}
+
+}  // namespace detail
+}  // namespace strata
