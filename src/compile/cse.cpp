@@ -33,13 +33,16 @@ std::string small_constant_key(const Array& a) {
 // unrolled loop).  A body is not described by params(), so ops with bodies are keyed by the
 // primitive object itself.
 std::string op_key(const ir::Op& op, const GraphCopy& copy) {
+  // Length-prefixed, so no params text can pass for the operand list that follows it.
+  const std::string params =
+      op.primitive->subgraphs().empty()
+          ? op.primitive->params()
+          : std::to_string(reinterpret_cast<std::uintptr_t>(op.primitive.get()));
   std::string key = op.primitive->name();
   key.push_back('[');
-  if (op.primitive->subgraphs().empty()) {
-    key.append(op.primitive->params());
-  } else {
-    key.append(std::to_string(reinterpret_cast<std::uintptr_t>(op.primitive.get())));
-  }
+  key.append(std::to_string(params.size()));
+  key.push_back(':');
+  key.append(params);
   key.push_back(']');
   for (ValueId v : op.operands) {
     key.push_back(' ');
