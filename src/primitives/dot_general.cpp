@@ -203,7 +203,10 @@ Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDim
   const DotGeneralLayout layout = plan_dot_general(lhs.shape(), lhs.strides(), rhs.shape(),
                                                    rhs.strides(), dims, lhs.dtype(), out_dtype);
   if (layout.copy_lhs || layout.copy_rhs) return fallback;  // the copies happen per run anyway
-  cpu::MatmulPlan plan = cpu::MatmulPlan::create(layout.problem, epilogue);
+  // Plans are immutable and keyed by (problem, epilogue, threads), so products of one shape
+  // share one: an unrolled loop of L equal layers asks oneDNN for one primitive descriptor, not
+  // L of them (its primitive cache does not cover descriptor creation, the larger cost).
+  cpu::MatmulPlan plan = cpu::cached_matmul_plan(layout.problem, epilogue);
   if (plan.is_slow()) return fallback;
   // Allocated once here, reused by every run: the executor runs a kernel on one thread at a time.
   std::shared_ptr<Buffer> scratch =

@@ -59,9 +59,10 @@ DotGeneralLayout plan_dot_general(const Shape& lhs_shape, const Strides& lhs_str
 // the GEMM's N (the caller's shape rule ensures it).  Eager: plans come from the plan cache.
 void run_dot_general(const Array& lhs, const Array& rhs, const Array& out, const DotDims& dims,
                      const cpu::MatmulEpilogue& epilogue = {}, const Array* bias = nullptr);
-// The compiled form of run_dot_general for fixed operand layouts: plans once, and the kernel runs
-// the plan with a scratch buffer it owns (a kernel runs on one thread at a time).  Layouts that
-// need operand copies, and empty products, get `fallback` (the eager evaluation).
+// The compiled form of run_dot_general for fixed operand layouts: takes the plan from the plan
+// cache once (kernels of one problem share it: plans are immutable), and the kernel runs it with
+// a scratch buffer it owns (a kernel runs on one thread at a time).  Layouts that need operand
+// copies, and empty products, get `fallback` (the eager evaluation).
 Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDims& dims,
                                       DType out_dtype, const cpu::MatmulEpilogue& epilogue,
                                       Primitive::Kernel fallback);

@@ -1,6 +1,6 @@
 #include "trace/frame.h"
 
-#include <algorithm>
+#include <utility>
 
 namespace strata::tracing {
 
@@ -77,12 +77,12 @@ std::vector<Array> TraceFrame::record(const prim::PrimitivePtr& p,
 namespace strata::tracing {
 
 ir::Graph finish_body(TraceFrame& frame) {
+  // Marks, not a search of captured_ids per input: a body may close over many values.
+  std::vector<char> captured(static_cast<size_t>(frame.graph.num_values()), 0);
+  for (ir::ValueId v : frame.captured_ids) captured[static_cast<size_t>(v)] = 1;
   std::vector<ir::ValueId> inputs = frame.captured_ids;
   for (ir::ValueId v : frame.graph.inputs()) {
-    if (std::find(frame.captured_ids.begin(), frame.captured_ids.end(), v) ==
-        frame.captured_ids.end()) {
-      inputs.push_back(v);
-    }
+    if (!captured[static_cast<size_t>(v)]) inputs.push_back(v);
   }
   frame.graph.set_inputs(std::move(inputs));
   return frame.graph;

@@ -75,6 +75,52 @@ TEST(Cse, MergesSameOrSmallEqualConstantsOnly) {
   EXPECT_NE(r.outputs()[5], r.outputs()[7]);
 }
 
+// The slices of a stacked weight in an unrolled loop: one operand, params that differ per op.
+// Each duplicate must meet its own twin among many non-equivalent ops on the same operand.
+TEST(Cse, MatchesAmongManyOpsThatDifferOnlyInParams) {
+  constexpr size_t kRows = 40;
+  Graph g;
+  const ValueId x = g.add_input({{static_cast<int64_t>(kRows), 3}, DType::Float32});
+  auto row = [&](size_t i) {
+    return g.add_op1(
+        prim::make<prim::StaticSlice>(std::vector<int64_t>{static_cast<int64_t>(i), 0},
+                                      std::vector<int64_t>{1, 3}, std::vector<int64_t>{1, 1}),
+        {x});
+  };
+  std::vector<ValueId> first, second;
+  for (size_t i = 0; i < kRows; ++i) first.push_back(row(i));
+  for (size_t i = kRows; i-- > 0;) second.push_back(row(i));  // reversed: no positional luck
+  std::vector<ValueId> outputs = first;
+  outputs.insert(outputs.end(), second.rbegin(), second.rend());
+  g.set_outputs(outputs);
+  const Graph r = compile::cse(g);
+  ir::verify(r);
+  EXPECT_EQ(r.ops().size(), kRows);
+  const std::vector<ValueId>& out = r.outputs();
+  for (size_t i = 0; i < kRows; ++i) {
+    EXPECT_EQ(out[i], out[kRows + i]);
+    if (i > 0) {
+      EXPECT_NE(out[i], out[i - 1]);
+    }
+  }
+}
+
+// Equal bytes are not enough: dtype, shape and weak type keep small constants apart.
+TEST(Cse, KeepsSmallConstantsOfOtherTypesApart) {
+  Graph g;
+  const ValueId f = g.add_constant(array<float>({0.0f, 0.0f}));
+  const ValueId i = g.add_constant(array<int32_t>({0, 0}));
+  const ValueId u = g.add_constant(array<uint32_t>({0, 0}));
+  const ValueId r = g.add_constant(array<float>({0.0f, 0.0f}, {2, 1}));
+  const ValueId w = g.add_constant(detail::with_weak_type(array<float>({0.0f, 0.0f}), true));
+  const ValueId f2 = g.add_constant(array<float>({0.0f, 0.0f}));
+  g.set_outputs({f, i, u, r, w, f2});
+  const Graph out = compile::cse(g);
+  ir::verify(out);
+  EXPECT_EQ(out.constants().size(), 5u);
+  EXPECT_EQ(out.outputs()[0], out.outputs()[5]);
+}
+
 // Stands in for scan: an op with a body, whose params() cannot describe the body.
 class WithBody : public prim::Primitive {
  public:

@@ -376,6 +376,27 @@ TEST(DotGeneralKernel, PlanCacheKeysOnLayout) {
   EXPECT_EQ(cpu::matmul_plan_cache_size(), 0u);
 }
 
+// Compiled kernels of one problem (the layers of an unrolled loop) share a plan instead of each
+// creating oneDNN descriptors; each still owns its scratch, and computes its own operands.
+TEST(DotGeneralKernel, PreparedKernelsOfOneProblemShareAPlan) {
+  cpu::clear_matmul_plan_cache();
+  const prim::DotGeneral dot(DotDims{{1}, {0}, {}, {}});
+  const Array a = testing::product_operand({6, 8}, DType::Float32, 1),
+              b1 = testing::product_operand({8, 3}, DType::Float32, 2),
+              b2 = testing::product_operand({8, 3}, DType::Float32, 3);
+  const std::vector<ValueType> out_types{{{6, 3}, DType::Float32}};
+  const prim::Primitive::Kernel k1 = dot.prepare({a, b1}, out_types),
+                                k2 = dot.prepare({a, b2}, out_types);
+  EXPECT_EQ(cpu::matmul_plan_cache_size(), 1u);
+  const Array c1 = detail::empty({6, 3}, DType::Float32),
+              c2 = detail::empty({6, 3}, DType::Float32);
+  k1({a, b1}, {c1});
+  k2({a, b2}, {c2});
+  expect_matches(c1, reference(a, b1, dot.dims()), 1e-5, "first kernel");
+  expect_matches(c2, reference(a, b2, dot.dims()), 1e-5, "second kernel");
+  cpu::clear_matmul_plan_cache();
+}
+
 TEST(DotGeneralKernel, OnePlanExecutedConcurrently) {
   cpu::MatmulProblem p;
   p.m = 64, p.n = 48, p.k = 96, p.a_m = 96, p.b_k = 48;
