@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/checkpoint.h"
 #include "strata/tree/tree.h"
 
 namespace strata {
@@ -43,6 +44,7 @@ struct ScanOptions {
   std::optional<int64_t> length = std::nullopt;  // required when xs has no leaves
   bool reverse = false;
   int64_t unroll = 1;
+  CheckpointPolicy checkpoint = {};  // what grad saves of each iteration (strata/checkpoint.h)
 };
 
 namespace detail {

@@ -61,6 +61,7 @@ struct ScanKey {
   int64_t length;
   bool reverse;
   int64_t unroll;
+  CheckpointPolicy checkpoint;
   bool operator==(const ScanKey&) const = default;
 };
 struct ScanKeyHash {
@@ -82,6 +83,23 @@ struct ScanCache {
 ScanCache& scan_cache() {
   static ScanCache cache;
   return cache;
+}
+
+prim::SavePolicy save_policy(const CheckpointPolicy& c) {
+  prim::SavePolicy p;
+  switch (c.save) {
+    case CheckpointPolicy::Save::Everything:
+      p.kind = prim::SavePolicy::Kind::Everything;
+      break;
+    case CheckpointPolicy::Save::Carries:
+      p.kind = prim::SavePolicy::Kind::Nothing;
+      break;
+    case CheckpointPolicy::Save::Names:
+      p.kind = prim::SavePolicy::Kind::Names;
+      p.names = c.names;
+      break;
+  }
+  return p;
 }
 
 ScanOut bind_scan(const prim::PrimitivePtr& scan, const ScanLeaves& leaves,
@@ -123,6 +141,7 @@ ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn&
     }
   }
   const int64_t length = scan_length(api, leaves, options);
+  options.checkpoint.validate(api);
 
   std::optional<ScanKey> key;
   if (leaves.body_type) {
@@ -132,7 +151,8 @@ ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn&
                   {},
                   length,
                   options.reverse,
-                  options.unroll};
+                  options.unroll,
+                  options.checkpoint};
     for (const Array& a : leaves.init) key->types.push_back(prim::type_of(a));
     for (const Array& a : leaves.xs) key->types.push_back(prim::type_of(a));
     ScanCache& cache = scan_cache();
@@ -207,6 +227,7 @@ ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn&
   params.length = length;
   params.reverse = options.reverse;
   params.unroll = options.unroll;
+  params.save = save_policy(options.checkpoint);
   const prim::PrimitivePtr scan = prim::make<prim::Scan>(std::move(graph), params);
   // Only a trace that captured nothing is reusable (a stateless body captures nothing; this
   // guards against one reaching traced values through globals).

@@ -49,10 +49,27 @@ std::vector<ValueType> Scan::infer(const std::vector<ValueType>& in) const {
   return out;
 }
 
+std::string SavePolicy::to_string() const {
+  switch (kind) {
+    case Kind::Everything:
+      return "everything";
+    case Kind::Nothing:
+      return "nothing";
+    case Kind::Names:
+      break;
+  }
+  std::string s = "names(";
+  for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
+  return s + ")";
+}
+
 std::string Scan::params() const {
-  return detail::cat("length=", params_.length, " num_consts=", params_.num_consts,
-                     " num_carry=", params_.num_carry,
-                     " reverse=", params_.reverse ? "True" : "False", " unroll=", params_.unroll);
+  std::string s =
+      detail::cat("length=", params_.length, " num_consts=", params_.num_consts,
+                  " num_carry=", params_.num_carry, " reverse=", params_.reverse ? "True" : "False",
+                  " unroll=", params_.unroll);
+  if (params_.save.kind != SavePolicy::Kind::Everything) s += " save=" + params_.save.to_string();
+  return s;
 }
 
 // ---------------------------------------------------------------- unrolling

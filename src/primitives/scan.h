@@ -14,11 +14,25 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "ir/graph.h"
 #include "primitives/primitive.h"
 
 namespace strata::prim {
+
+// What a scan's forward pass saves for its backward pass, besides each iteration's input carry
+// (Haliax's ScanCheckpointPolicy internals, applied by transforms/partial_eval): everything the
+// backward pass reads, nothing (each layer's internals are recomputed from the saved carry), or
+// only the values marked with checkpoint_name(x, name) for these names.
+struct SavePolicy {
+  enum class Kind { Everything, Nothing, Names };
+  Kind kind = Kind::Everything;
+  std::vector<std::string> names;
+  bool operator==(const SavePolicy&) const = default;
+  std::string to_string() const;  // "everything", "nothing", "names(a, b)"
+};
 
 class Scan : public Primitive {
  public:
@@ -28,6 +42,7 @@ class Scan : public Primitive {
     int64_t length = 0;
     bool reverse = false;
     int64_t unroll = 1;
+    SavePolicy save = {};  // used when the scan is differentiated
   };
   Scan(std::shared_ptr<const ir::Graph> body, Params params);
   ~Scan() override;
@@ -39,6 +54,11 @@ class Scan : public Primitive {
                  const std::vector<ValueType>& outputs) const override;
   std::string params() const override;
   std::vector<const ir::Graph*> subgraphs() const override { return {body_.get()}; }
+  // Reverse mode (scan_autodiff.cpp): a forward scan that also stacks the residuals its policy
+  // saves, and a backward pass that is one reverse scan.
+  Linearized linearize(const std::shared_ptr<const Primitive>& self,
+                       const std::vector<Array>& primals,
+                       const std::vector<bool>& wanted) const override;
 
   const ir::Graph& body() const { return *body_; }
   const Params& scan_params() const { return params_; }

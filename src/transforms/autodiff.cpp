@@ -39,6 +39,25 @@ void check_cotangent(const ir::Op& op, size_t i, const Array& ct, const Array& p
 
 }  // namespace
 
+std::vector<bool> active_outputs(const ir::Graph& g, const std::vector<bool>& active_inputs) {
+  std::vector<bool> active(static_cast<size_t>(g.num_values()), false);
+  for (size_t i = 0; i < active_inputs.size(); ++i) {
+    const ir::ValueId v = g.inputs()[i];
+    active[static_cast<size_t>(v)] = active_inputs[i] && prim::is_differentiable(g.type(v).dtype);
+  }
+  for (const ir::Op& op : g.ops()) {
+    bool any = false;
+    for (ir::ValueId v : op.operands) any = any || active[static_cast<size_t>(v)];
+    if (dynamic_cast<const prim::StopGradient*>(op.primitive.get())) any = false;
+    for (ir::ValueId r : op.results) {
+      active[static_cast<size_t>(r)] = any && prim::is_differentiable(g.type(r).dtype);
+    }
+  }
+  std::vector<bool> out;
+  for (ir::ValueId v : g.outputs()) out.push_back(active[static_cast<size_t>(v)]);
+  return out;
+}
+
 Array add_cotangents(const Array& a, const Array& b) {
   if (!a.valid()) return b;
   if (!b.valid()) return a;

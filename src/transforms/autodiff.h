@@ -33,6 +33,10 @@ LinearizedGraph linearize_graph(std::shared_ptr<const ir::Graph> g,
 // current trace.
 std::vector<Array> eval_graph(const ir::Graph& g, const std::vector<Array>& inputs);
 
+// Which outputs of g depend on the inputs marked active (through floating-point values, not
+// through stop_gradient): the activity analysis linearize_graph uses.
+std::vector<bool> active_outputs(const ir::Graph& g, const std::vector<bool>& active_inputs);
+
 // a + b where either may be a symbolic zero.
 Array add_cotangents(const Array& a, const Array& b);
 // The cotangent as an array: zeros of `like`'s shape and dtype where it is a symbolic zero.

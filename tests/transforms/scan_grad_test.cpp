@@ -1,0 +1,225 @@
+// Gradients through scan: against the same computation unrolled in C++, against finite
+// differences, for weights as xs (stacked) and as closed-over constants, every save policy, and
+// the shape of what the forward scan saves.
+#include <gtest/gtest.h>
+
+#include "ir/graph.h"
+#include "primitives/scan.h"
+#include "strata/check_grads.h"
+#include "test_util.h"
+
+namespace st = strata;
+using st::Array;
+using st::testing::random_array;
+using st::testing::to_doubles;
+
+namespace {
+
+constexpr auto F64 = st::DType::Float64;
+
+void expect_close(const Array& a, const Array& b, double rel) {
+  ASSERT_EQ(a.shape(), b.shape());
+  const auto x = to_doubles(a), y = to_doubles(b);
+  double scale = 0;
+  for (double v : y) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], rel * (scale + 1e-300)) << i;
+}
+
+const std::vector<st::CheckpointPolicy> kPolicies = {st::CheckpointPolicy::save_all(),
+                                                     st::CheckpointPolicy::carries_only(),
+                                                     st::CheckpointPolicy::save_names({"pre"})};
+
+// W1's layer: y = relu(y W + b), with W and b stacked along the layer axis (xs).
+Array w1_layer(const Array& y, const Array& W, const Array& b) {
+  return st::relu(st::checkpoint_name(st::matmul(y, W) + b, "pre"));
+}
+
+TEST(ScanGrad, StackedWeightsMatchUnrolledLoopForEveryPolicy) {
+  const int64_t L = 5;
+  const Array x = random_array({4, 6}, F64, 1);
+  const Array Ws = random_array({L, 6, 6}, F64, 2, -0.6, 0.6);
+  const Array bs = random_array({L, 6}, F64, 3, -0.1, 0.1);
+  auto unrolled = [&](const Array& xx, const Array& W, const Array& b) {
+    Array y = xx;
+    for (int64_t i = 0; i < L; ++i) y = w1_layer(y, W[i], b[i]);
+    return st::sum(st::square(y));
+  };
+  auto [ex, eW, eb] = st::grad(unrolled, st::argnums<0, 1, 2>)(x, Ws, bs);
+  std::vector<Array> first;
+  for (const st::CheckpointPolicy& policy : kPolicies) {
+    auto scanned = [&](const Array& xx, const Array& W, const Array& b) {
+      const Array y = st::fold(
+          [](const Array& c, const std::pair<Array, Array>& wb) {
+            return w1_layer(c, wb.first, wb.second);
+          },
+          xx, std::pair{W, b}, {.checkpoint = policy});
+      return st::sum(st::square(y));
+    };
+    auto [gx, gW, gb] = st::grad(scanned, st::argnums<0, 1, 2>)(x, Ws, bs);
+    expect_close(gx, ex, 1e-12);
+    expect_close(gW, eW, 1e-12);
+    expect_close(gb, eb, 1e-12);
+    if (first.empty()) {
+      first = {gx, gW, gb};
+    } else {  // every policy does the same arithmetic in the same order as save_all
+      EXPECT_EQ(to_doubles(gx), to_doubles(first[0]));
+      EXPECT_EQ(to_doubles(gW), to_doubles(first[1]));
+    }
+  }
+}
+
+TEST(ScanGrad, ClosedOverWeightMatchesUnrolledLoop) {
+  // Seed 004: h = tanh(x W), then T steps of h = tanh(h W), W closed over.
+  const int64_t T = 4;
+  const Array x = random_array({3, 5}, F64, 4);
+  const Array W = random_array({5, 5}, F64, 5, -0.5, 0.5);
+  auto unrolled = [&](const Array& xx, const Array& w) {
+    Array h = st::tanh(st::matmul(xx, w));
+    for (int64_t t = 0; t < T; ++t) h = st::tanh(st::matmul(h, w));
+    return st::sum(h);
+  };
+  auto scanned = [&](const Array& xx, const Array& w) {
+    const Array h = st::fold([&](const Array& c, st::None) { return st::tanh(st::matmul(c, w)); },
+                             st::tanh(st::matmul(xx, w)), st::None{}, {.length = T});
+    return st::sum(h);
+  };
+  auto [ex, eW] = st::grad(unrolled, st::argnums<0, 1>)(x, W);
+  auto [gx, gW] = st::grad(scanned, st::argnums<0, 1>)(x, W);
+  expect_close(gx, ex, 1e-12);
+  expect_close(gW, eW, 1e-12);
+  EXPECT_NO_THROW(st::check_grads(scanned, x, W));
+}
+
+TEST(ScanGrad, ReverseUnrollPytreeCarryAndYs) {
+  const Array xs = random_array({7, 3}, F64, 6);
+  const Array a0 = random_array({3}, F64, 7);
+  const Array W = random_array({3, 3}, F64, 8, -0.5, 0.5);
+  for (bool reverse : {false, true}) {
+    for (int64_t unroll : {1, 2, 3, 7}) {
+      auto f = [&](const Array& a, const Array& w, const Array& x) {
+        using Carry = std::pair<Array, Array>;  // (state, int step counter)
+        auto [carry, ys] = st::scan(
+            [&](const Carry& c, const Array& xi) {
+              const Array s = st::sin(st::matmul(c.first, w)) * xi + c.first;
+              return std::pair{Carry{s, c.second + 1}, st::square(s)};
+            },
+            Carry{a, st::zeros({}, st::DType::Int32)}, x, {.reverse = reverse, .unroll = unroll});
+        return st::sum(carry.first) + st::sum(ys * ys);
+      };
+      EXPECT_NO_THROW(st::check_grads(f, a0, W, xs)) << reverse << " " << unroll;
+    }
+  }
+}
+
+TEST(ScanGrad, NestedScansMatchUnrolledLoops) {
+  const Array x = random_array({4}, F64, 9);
+  const Array Ws = random_array({3, 2, 4, 4}, F64, 10, -0.5, 0.5);
+  auto unrolled = [&](const Array& xx, const Array& W) {
+    Array y = xx;
+    for (int64_t i = 0; i < 3; ++i) {
+      for (int64_t j = 0; j < 2; ++j) y = st::tanh(st::matmul(y, W[i][j]));
+    }
+    return st::sum(y);
+  };
+  auto scanned = [&](const Array& xx, const Array& W) {
+    return st::sum(st::fold(
+        [](const Array& c, const Array& block) {
+          return st::fold([](const Array& h, const Array& w) { return st::tanh(st::matmul(h, w)); },
+                          c, block);
+        },
+        xx, W));
+  };
+  auto [ex, eW] = st::grad(unrolled, st::argnums<0, 1>)(x, Ws);
+  auto [gx, gW] = st::grad(scanned, st::argnums<0, 1>)(x, Ws);
+  expect_close(gx, ex, 1e-12);
+  expect_close(gW, eW, 1e-12);
+}
+
+TEST(ScanGrad, JitOfGradEqualsEagerGrad) {
+  const Array x = random_array({4, 6}, F64, 11);
+  const Array Ws = random_array({3, 6, 6}, F64, 12, -0.6, 0.6);
+  auto loss = [](const Array& xx, const Array& W) {
+    return st::sum(
+        st::fold([](const Array& c, const Array& w) { return st::tanh(st::matmul(c, w)); }, xx, W));
+  };
+  const Array eager = st::grad(loss, st::argnums<1>)(x, Ws);
+  const Array jitted = st::jit(st::grad(loss, st::argnums<1>))(x, Ws);
+  expect_close(jitted, eager, 1e-14);
+}
+
+// The scans in a traced gradient: the forward one (first) and the backward one.
+std::vector<const st::prim::Scan*> scans_of(const st::Jaxpr& j) {
+  std::vector<const st::prim::Scan*> out;
+  for (const st::ir::Op& op : j.graph().ops()) {
+    if (auto* s = dynamic_cast<const st::prim::Scan*>(op.primitive.get())) out.push_back(s);
+  }
+  return out;
+}
+
+TEST(ScanGrad, InvariantResidualsAreHoistedNotStacked) {
+  // The body reads transpose(W) * 2 of a closed-over W: an invariant value the backward pass
+  // needs.  It must be computed once outside the loop, not stacked L times.
+  const int64_t L = 6;
+  const Array x = random_array({2, 4}, F64, 13);
+  const Array W = random_array({4, 4}, F64, 14, -0.5, 0.5);
+  auto loss = [&](const Array& xx, const Array& w) {
+    return st::sum(
+        st::fold([&](const Array& c,
+                     st::None) { return st::tanh(st::matmul(c, st::exp(st::transpose(w)) * 0.5)); },
+                 xx, st::None{}, {.length = L}));
+  };
+  const st::Jaxpr j = st::trace(st::grad(loss, st::argnums<0, 1>), x, W);
+  const auto scans = scans_of(j);
+  ASSERT_EQ(scans.size(), 2u) << j.to_string();
+  const st::ir::Graph& fwd = scans[0]->body();
+  // Forward body outputs: carry, then stacked residuals (per-iteration values only).
+  const int nk = scans[0]->scan_params().num_carry;
+  for (size_t i = static_cast<size_t>(nk); i < fwd.outputs().size(); ++i) {
+    EXPECT_NE(fwd.type(fwd.outputs()[i]).shape, (st::Shape{4, 4}))
+        << "a weight-shaped residual is stacked:\n"
+        << j.to_string();
+  }
+  EXPECT_FALSE(scans[1]->scan_params().reverse == scans[0]->scan_params().reverse);
+  auto [gx, gW] = st::grad(loss, st::argnums<0, 1>)(x, W);
+  EXPECT_NO_THROW(st::check_grads(loss, x, W));
+}
+
+// How many per-iteration values each policy stacks for W1's layer.
+TEST(ScanGrad, PoliciesStackWhatTheySay) {
+  const Array x = random_array({4, 6}, F64, 15);
+  const Array Ws = random_array({5, 6, 6}, F64, 16);
+  const Array bs = random_array({5, 6}, F64, 17);
+  auto count = [&](const st::CheckpointPolicy& policy) {
+    auto loss = [&](const Array& xx, const Array& W, const Array& b) {
+      return st::sum(st::fold(
+          [](const Array& c, const std::pair<Array, Array>& wb) {
+            return w1_layer(c, wb.first, wb.second);
+          },
+          xx, std::pair{W, b}, {.checkpoint = policy}));
+    };
+    const auto scans = scans_of(st::trace(st::grad(loss, st::argnums<1, 2>), x, Ws, bs));
+    EXPECT_EQ(scans.size(), 2u);
+    const st::ir::Graph& fwd = scans[0]->body();
+    return fwd.outputs().size() - static_cast<size_t>(scans[0]->scan_params().num_carry);
+  };
+  const size_t all = count(st::CheckpointPolicy::save_all());
+  const size_t carries = count(st::CheckpointPolicy::carries_only());
+  const size_t named = count(st::CheckpointPolicy::save_names({"pre"}));
+  EXPECT_EQ(carries, 1u);  // the layer's input carry only
+  EXPECT_EQ(named, 2u);    // plus the named pre-activation
+  EXPECT_GE(all, 2u);      // carry plus internals (the relu's inputs/outputs)
+}
+
+TEST(ScanGradErrors, BadPolicies) {
+  EXPECT_THROW(st::CheckpointPolicy::parse("sometimes"), st::Error);
+  st::CheckpointPolicy bad = st::CheckpointPolicy::carries_only();
+  bad.names = {"x"};
+  EXPECT_THROW(st::fold([](const Array& c, const Array& w) { return c * w; }, st::ones({2}),
+                        st::ones({3, 2}), {.checkpoint = bad}),
+               st::Error);
+  EXPECT_THROW(st::fold([](const Array& c, const Array& w) { return c * w; }, st::ones({2}),
+                        st::ones({3, 2}), {.checkpoint = st::CheckpointPolicy::save_names({})}),
+               st::Error);
+}
+
+}  // namespace
