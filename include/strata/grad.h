@@ -59,6 +59,11 @@ void check_differentiable(const char* api, const std::vector<Array>& leaves,
                           const std::vector<std::string>& paths, const std::vector<bool>& wanted);
 // "[api] ..." unless `out` is a floating-point scalar.
 void check_scalar_loss(const char* api, const Array& out);
+// Forward mode on leaves: f's outputs and their tangents for input tangents (one per input;
+// invalid where the input is held fixed).
+std::pair<std::vector<Array>, std::vector<Array>> jvp_leaves(const std::vector<Array>& inputs,
+                                                             const std::vector<Array>& tangents,
+                                                             const GradLeafFn& fn);
 // Zeros where a cotangent is a symbolic zero (grad returns arrays for every leaf).
 std::vector<Array> instantiate_zeros(std::vector<Array> cts, const std::vector<Array>& like);
 
@@ -249,6 +254,35 @@ auto vjp(const F& f, const Args&... primals) {
     return flat->unflatten(cts);
   };
   return std::pair{std::move(out), std::move(pullback)};
+}
+
+// jvp(f, primals, tangents) -> {f(primals...), J·tangents} (jax.jvp): `primals` and `tangents`
+// are std::tuples of f's arguments, tangents with the primals' tree structure and types
+// (integer and boolean leaves are ignored).  The tangent is computed as the transpose of f's
+// pullback (the pullback is linear in the cotangent, and its vjp is J·v), so every primitive
+// with a vjp rule, scan included, has a jvp; it costs about one forward and two backward
+// passes.
+template <class F, class... Args>
+auto jvp(const F& f, const std::tuple<Args...>& primals, const std::tuple<Args...>& tangents) {
+  using R = std::remove_cvref_t<std::invoke_result_t<const F&, const Args&...>>;
+  const auto flat = std::apply(
+      [](const auto&... a) { return detail::FlatArgs<std::remove_cvref_t<decltype(a)>...>(a...); },
+      primals);
+  const auto flat_t = std::apply(
+      [](const auto&... a) { return detail::FlatArgs<std::remove_cvref_t<decltype(a)>...>(a...); },
+      tangents);
+  if (!(flat.defs == flat_t.defs)) {
+    fail("jvp", "the tangents must have the structure of the primals");
+  }
+  tree::TreeDef out_def;
+  auto [out, out_tangents] =
+      detail::jvp_leaves(flat.leaves, flat_t.leaves, [&](const std::vector<Array>& t) {
+        R r = std::apply(f, flat.unflatten(t));
+        out_def = tree::structure(r);
+        return tree::leaves(r);
+      });
+  return std::pair{tree::unflatten<R>(out_def, std::move(out)),
+                   tree::unflatten<R>(out_def, std::move(out_tangents))};
 }
 
 }  // namespace strata

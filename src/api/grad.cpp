@@ -72,6 +72,47 @@ VjpLeaves vjp_leaves(const std::vector<Array>& inputs, const std::vector<bool>& 
   return out;
 }
 
+std::pair<std::vector<Array>, std::vector<Array>> jvp_leaves(const std::vector<Array>& inputs,
+                                                             const std::vector<Array>& tangents,
+                                                             const GradLeafFn& fn) {
+  std::vector<bool> wanted(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    wanted[i] = is_floating(inputs[i].dtype());
+    if (!wanted[i]) continue;
+    if (!tangents[i].valid() || tangents[i].shape() != inputs[i].shape() ||
+        tangents[i].dtype() != inputs[i].dtype()) {
+      fail("jvp", "tangent leaf ", i, " must have the primal's type ",
+           prim::to_string(prim::type_of(inputs[i])), ", found ",
+           tangents[i].valid() ? prim::to_string(prim::type_of(tangents[i])) : "an empty Array");
+    }
+  }
+  VjpLeaves primal = vjp_leaves(inputs, wanted, fn);
+  // u -> pullback(u) is linear; its vjp at any u, applied to the tangents, is J·tangents.
+  std::vector<Array> u0;
+  std::vector<bool> u_wanted;
+  for (const Array& y : primal.outputs) {
+    u0.push_back(zeros_like(y));
+    u_wanted.push_back(is_floating(y.dtype()));
+  }
+  VjpLeaves transposed = vjp_leaves(u0, u_wanted, [&](const std::vector<Array>& u) {
+    std::vector<Array> cts = primal.pullback(u);
+    std::vector<Array> out;
+    for (size_t i = 0; i < cts.size(); ++i) {
+      if (wanted[i]) out.push_back(cts[i].valid() ? cts[i] : zeros_like(inputs[i]));
+    }
+    return out;
+  });
+  std::vector<Array> t;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (wanted[i]) t.push_back(tangents[i]);
+  }
+  std::vector<Array> out_tangents = transposed.pullback(t);
+  for (size_t j = 0; j < out_tangents.size(); ++j) {
+    if (!out_tangents[j].valid() && u_wanted[j]) out_tangents[j] = zeros_like(primal.outputs[j]);
+  }
+  return {primal.outputs, out_tangents};
+}
+
 void check_differentiable(const char* api, const std::vector<Array>& leaves,
                           const std::vector<std::string>& paths, const std::vector<bool>& wanted) {
   for (size_t i = 0; i < leaves.size(); ++i) {

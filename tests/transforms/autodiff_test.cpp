@@ -144,3 +144,35 @@ TEST(CheckGrads, DetectsAWrongDerivative) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Jvp, MatchesDirectionalDerivative) {
+  const Array x = random_array({3, 4}, F64, 20);
+  const Array W = random_array({4, 2}, F64, 21);
+  const Array vx = random_array({3, 4}, F64, 22);
+  const Array vW = random_array({4, 2}, F64, 23);
+  auto f = [](const Array& a, const Array& w) { return st::tanh(st::matmul(a, w)); };
+  auto [y, t] = st::jvp(f, std::tuple{x, W}, std::tuple{vx, vW});
+  expect_near_all(y, f(x, W), 0);
+  // d tanh(x W) = (1 - tanh^2) (dx W + x dW)
+  const Array expected =
+      (1.0 - st::square(f(x, W))) * (st::matmul(vx, W) + st::matmul(x, vW));
+  expect_near_all(t, expected, 1e-13);
+}
+
+TEST(Jvp, ThroughScanMatchesFiniteDifference) {
+  const Array x = random_array({4}, F64, 24);
+  const Array Ws = random_array({3, 4, 4}, F64, 25, -0.5, 0.5);
+  const Array v = random_array({4}, F64, 26);
+  auto f = [&](const Array& a) {
+    return st::fold([](const Array& c, const Array& w) { return st::sin(st::matmul(c, w)); }, a,
+                    Ws);
+  };
+  auto [y, t] = st::jvp(f, std::tuple{x}, std::tuple{v});
+  const double eps = 1e-6;
+  const Array fd = (f(x + v * eps) - f(x - v * eps)) / (2 * eps);
+  expect_near_all(t, fd, 1e-8);
+}
+
+}  // namespace
