@@ -58,6 +58,8 @@ struct CompileStats {
   double trace_seconds = 0;
   double compile_seconds = 0;
   int64_t planned_peak_bytes = 0;  // working memory the executable owns (inputs/outputs excluded)
+  // What memory-budget checkpoint policies chose while tracing, one line per differentiated scan.
+  std::vector<std::string> remat_decisions;
 };
 
 namespace detail {
@@ -68,6 +70,7 @@ struct Traced {
   std::shared_ptr<const ir::Graph> graph;
   int64_t scan_body_traces = 0;
   double seconds = 0;
+  std::vector<std::string> remat_decisions;
 };
 using LeafFn = std::function<std::vector<Array>(const std::vector<Array>&)>;
 Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn);

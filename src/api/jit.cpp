@@ -8,6 +8,7 @@
 
 #include "api/trace_counters.h"
 #include "compile/pipeline.h"
+#include "primitives/scan.h"
 #include "trace/frame.h"
 
 namespace strata {
@@ -66,6 +67,7 @@ bool is_tracing() {
 Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t traces_before = scan_body_traces();
+  prim::RematLog remat_log;
   Traced out;
   tracing::FrameScope scope;
   const auto& frame = scope.shared();
@@ -87,6 +89,7 @@ Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn) 
 #endif
   out.graph = std::make_shared<const ir::Graph>(frame->graph);
   out.scan_body_traces = scan_body_traces() - traces_before;
+  out.remat_decisions = remat_log.lines();
   out.seconds = seconds_since(start);
   return out;
 }
@@ -104,6 +107,7 @@ CompiledGraph compile_traced(const Traced& traced) {
   s.optimized_ops = static_cast<int64_t>(optimized.ops().size());
   s.num_kernels = out.executable->stats().num_kernels;
   s.scan_body_traces = traced.scan_body_traces;
+  s.remat_decisions = traced.remat_decisions;
   s.planned_peak_bytes = out.executable->stats().planned_peak_bytes();
   return out;
 }

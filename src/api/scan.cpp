@@ -99,6 +99,8 @@ prim::SavePolicy save_policy(const CheckpointPolicy& c) {
       p.names = c.names;
       break;
   }
+  p.nested_blocks = c.nested_blocks.value_or(-1);
+  p.budget_bytes = c.memory_budget.value_or(-1);
   return p;
 }
 
@@ -142,6 +144,11 @@ ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn&
   }
   const int64_t length = scan_length(api, leaves, options);
   options.checkpoint.validate(api);
+  if (const auto b = options.checkpoint.nested_blocks; b && *b > 0 && length % *b != 0) {
+    fail(api, "nested checkpointing with ", *b, " outer blocks needs a length divisible by ", *b,
+         ", found length ", length, "; choose a divisor of ", length,
+         " or nested(0) for the automatic choice");
+  }
 
   std::optional<ScanKey> key;
   if (leaves.body_type) {

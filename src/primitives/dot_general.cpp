@@ -264,28 +264,47 @@ Array dot_general_operand_ct(const Array& ct, const Array& operand, const Array&
     d.lhs_batch.push_back(k);
     d.rhs_batch.push_back(other_batch[static_cast<size_t>(k)]);
   }
-  // In the product's result: batch, then ct's remaining axes (my free), then other's remaining
-  // axes (other's contract axes, in other's axis order).
+  // Other's remaining axes in the product are its contract axes, in other's axis order; each
+  // stands for the paired axis of this operand.
   Axes other_contract_sorted = other_contract;
   std::sort(other_contract_sorted.begin(), other_contract_sorted.end());
   const Array ct_in = ct.dtype() == operand.dtype() ? ct : astype(ct, operand.dtype());
-  Array product = dot_general(ct_in, other, d);
+  // The product in either operand order: [batch, ct's free (my free), other's remaining] or
+  // [batch, other's remaining, my free].  The order that needs no transpose back wins (for a
+  // matmul's weight gradient that is x^T . ct rather than (ct^T . x)^T).
+  auto perm_for = [&](bool ct_first) {
+    Axes perm(operand.ndim());
+    const int free_at = ct_first ? nb : nb + static_cast<int>(my_contract.size());
+    const int contract_at = ct_first ? nb + static_cast<int>(my_free.size()) : nb;
+    for (int k = 0; k < nb; ++k) perm[static_cast<size_t>(my_batch[static_cast<size_t>(k)])] = k;
+    for (size_t k = 0; k < my_free.size(); ++k) {
+      perm[static_cast<size_t>(my_free[k])] = free_at + static_cast<int>(k);
+    }
+    for (size_t k = 0; k < my_contract.size(); ++k) {
+      const auto pos =
+          std::find(other_contract_sorted.begin(), other_contract_sorted.end(), other_contract[k]) -
+          other_contract_sorted.begin();
+      perm[static_cast<size_t>(my_contract[k])] = contract_at + static_cast<int>(pos);
+    }
+    return perm;
+  };
+  auto is_identity = [](const Axes& perm) {
+    for (size_t i = 0; i < perm.size(); ++i) {
+      if (perm[i] != static_cast<int>(i)) return false;
+    }
+    return true;
+  };
+  Axes perm = perm_for(true);
+  Array product;
+  if (!is_identity(perm) && is_identity(perm_for(false))) {
+    DotDims swapped{d.rhs_contract, d.lhs_contract, d.rhs_batch, d.lhs_batch};
+    product = dot_general(other, ct_in, swapped);
+    perm = perm_for(false);
+  } else {
+    product = dot_general(ct_in, other, d);
+  }
   if (product.dtype() != operand.dtype()) product = astype(product, operand.dtype());
-  Axes perm(operand.ndim());
-  for (int k = 0; k < nb; ++k) perm[static_cast<size_t>(my_batch[static_cast<size_t>(k)])] = k;
-  for (size_t k = 0; k < my_free.size(); ++k) {
-    perm[static_cast<size_t>(my_free[k])] = nb + static_cast<int>(k);
-  }
-  for (size_t k = 0; k < my_contract.size(); ++k) {
-    const auto pos =
-        std::find(other_contract_sorted.begin(), other_contract_sorted.end(), other_contract[k]) -
-        other_contract_sorted.begin();
-    perm[static_cast<size_t>(my_contract[k])] =
-        nb + static_cast<int>(my_free.size()) + static_cast<int>(pos);
-  }
-  bool identity = true;
-  for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int>(i);
-  return identity ? product : transpose(product, perm);
+  return is_identity(perm) ? product : transpose(product, perm);
 }
 
 }  // namespace

@@ -110,8 +110,11 @@ std::vector<Array> Binary::vjp(const VjpArgs& args) const {
   const Array& b = args.primals[1];
   const Array& out = args.outputs[0];
   const Array& ct = args.cotangents[0];
+  // 1 where x alone is the result, 1/2 where both are, 0 where the other is (in x's dtype, so
+  // the mask fuses with the multiply).
   auto share_of = [&](const Array& x, const Array& other) {
-    return where(x == out, where(other == out, 0.5, 1.0), 0.0);
+    const Array mine = astype(x == out, x.dtype());
+    return mine / (mine + astype(other == out, x.dtype()));
   };
   switch (op_) {
     case cpu::BinaryOp::Add:

@@ -50,17 +50,36 @@ std::vector<ValueType> Scan::infer(const std::vector<ValueType>& in) const {
 }
 
 std::string SavePolicy::to_string() const {
+  std::string s;
   switch (kind) {
     case Kind::Everything:
-      return "everything";
+      s = "everything";
+      break;
     case Kind::Nothing:
-      return "nothing";
+      s = "nothing";
+      break;
     case Kind::Names:
+      s = "names(";
+      for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
+      s += ")";
       break;
   }
-  std::string s = "names(";
-  for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
-  return s + ")";
+  if (nested_blocks >= 0) s = detail::cat("nested(", nested_blocks, ", ", s, ")");
+  if (budget_bytes >= 0) s = detail::cat("budget(", budget_bytes, ")");
+  return s;
+}
+
+namespace {
+thread_local RematLog* active_remat_log = nullptr;
+}
+RematLog::RematLog() : previous_(active_remat_log) {
+  active_remat_log = this;
+}
+RematLog::~RematLog() {
+  active_remat_log = previous_;
+}
+void RematLog::record(std::string line) {
+  if (active_remat_log) active_remat_log->lines_.push_back(std::move(line));
 }
 
 std::string Scan::params() const {
@@ -68,7 +87,7 @@ std::string Scan::params() const {
       detail::cat("length=", params_.length, " num_consts=", params_.num_consts,
                   " num_carry=", params_.num_carry, " reverse=", params_.reverse ? "True" : "False",
                   " unroll=", params_.unroll);
-  if (params_.save.kind != SavePolicy::Kind::Everything) s += " save=" + params_.save.to_string();
+  if (!(params_.save == SavePolicy{})) s += " save=" + params_.save.to_string();
   return s;
 }
 

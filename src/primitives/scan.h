@@ -26,12 +26,37 @@ namespace strata::prim {
 // (Haliax's ScanCheckpointPolicy internals, applied by transforms/partial_eval): everything the
 // backward pass reads, nothing (each layer's internals are recomputed from the saved carry), or
 // only the values marked with checkpoint_name(x, name) for these names.
+//
+// Two schedules restructure the loop when it is differentiated:
+//   - nested_blocks >= 0: a two-level scan, B outer blocks (0: the largest divisor of the length
+//     not above its square root) of length / B inner iterations; the outer loop saves only its
+//     B carries and each block is recomputed, under `kind`, in the backward loop;
+//   - budget_bytes >= 0: the cheapest of everything / nothing / nested whose saved residuals fit
+//     in that many bytes (an error states the minimum when none does).
 struct SavePolicy {
   enum class Kind { Everything, Nothing, Names };
   Kind kind = Kind::Everything;
   std::vector<std::string> names;
+  int64_t nested_blocks = -1;
+  int64_t budget_bytes = -1;
   bool operator==(const SavePolicy&) const = default;
-  std::string to_string() const;  // "everything", "nothing", "names(a, b)"
+  std::string to_string() const;  // "everything", "nothing", "names(a, b)", "nested(4, nothing)"
+};
+// Where memory-budget policies report their choice ("scan length 64: ... -> carries_only"): the
+// innermost collector installed on this thread (jit installs one while tracing and copies it into
+// its CompileStats); with none installed the choice is not recorded.
+class RematLog {
+ public:
+  RematLog();
+  ~RematLog();
+  RematLog(const RematLog&) = delete;
+  RematLog& operator=(const RematLog&) = delete;
+  const std::vector<std::string>& lines() const { return lines_; }
+  static void record(std::string line);
+
+ private:
+  std::vector<std::string> lines_;
+  RematLog* previous_;
 };
 
 class Scan : public Primitive {
@@ -61,6 +86,7 @@ class Scan : public Primitive {
                        const std::vector<bool>& wanted) const override;
 
   const ir::Graph& body() const { return *body_; }
+  const std::shared_ptr<const ir::Graph>& body_ptr() const { return body_; }
   const Params& scan_params() const { return params_; }
   int num_xs() const;
 

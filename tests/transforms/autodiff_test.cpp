@@ -156,8 +156,7 @@ TEST(Jvp, MatchesDirectionalDerivative) {
   auto [y, t] = st::jvp(f, std::tuple{x, W}, std::tuple{vx, vW});
   expect_near_all(y, f(x, W), 0);
   // d tanh(x W) = (1 - tanh^2) (dx W + x dW)
-  const Array expected =
-      (1.0 - st::square(f(x, W))) * (st::matmul(vx, W) + st::matmul(x, vW));
+  const Array expected = (1.0 - st::square(f(x, W))) * (st::matmul(vx, W) + st::matmul(x, vW));
   expect_near_all(t, expected, 1e-13);
 }
 

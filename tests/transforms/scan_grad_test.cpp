@@ -35,7 +35,7 @@ Array w1_layer(const Array& y, const Array& W, const Array& b) {
 }
 
 TEST(ScanGrad, StackedWeightsMatchUnrolledLoopForEveryPolicy) {
-  const int64_t L = 5;
+  const int64_t L = 6;
   const Array x = random_array({4, 6}, F64, 1);
   const Array Ws = random_array({L, 6, 6}, F64, 2, -0.6, 0.6);
   const Array bs = random_array({L, 6}, F64, 3, -0.1, 0.1);
@@ -210,7 +210,83 @@ TEST(ScanGrad, PoliciesStackWhatTheySay) {
   EXPECT_GE(all, 2u);      // carry plus internals (the relu's inputs/outputs)
 }
 
+// W1 (design §6) at a test-sized width: the loss and its planned forward+backward peak.
+int64_t w1_grad_peak(int64_t L, const st::CheckpointPolicy& policy) {
+  const Array x = st::ones({8, 32});
+  const Array Ws = st::ones({L, 32, 32});
+  const Array bs = st::ones({L, 32});
+  auto loss = [policy](const Array& xx, const Array& W, const Array& b) {
+    return st::sum(st::square(
+        st::fold([](const Array& c,
+                    const std::pair<Array, Array>& wb) { return w1_layer(c, wb.first, wb.second); },
+                 xx, std::pair{W, b}, {.checkpoint = policy})));
+  };
+  return st::jit(st::grad(loss, st::argnums<1, 2>))
+      .lower(x, Ws, bs)
+      .compile()
+      .stats()
+      .planned_peak_bytes;
+}
+
+TEST(ScanGrad, PlannedPeakFollowsEachPolicy) {
+  const int64_t carry = 8 * 32 * 4;  // one layer's activation (float32)
+  const double all16 = static_cast<double>(w1_grad_peak(16, st::CheckpointPolicy::save_all()));
+  const double all64 = static_cast<double>(w1_grad_peak(64, st::CheckpointPolicy::save_all()));
+  const double car16 = static_cast<double>(w1_grad_peak(16, st::CheckpointPolicy::carries_only()));
+  const double car64 = static_cast<double>(w1_grad_peak(64, st::CheckpointPolicy::carries_only()));
+  const double nest16 = static_cast<double>(w1_grad_peak(16, st::CheckpointPolicy::nested()));
+  const double nest64 = static_cast<double>(w1_grad_peak(64, st::CheckpointPolicy::nested()));
+  // save_all: ~linear in L with per-layer internals (carry + the relu's saved value).
+  EXPECT_GT(all64 / all16, 3.0) << all16 << " " << all64;
+  EXPECT_GT(all64 - all16, 48 * 2 * carry * 0.9);
+  // carries_only: linear with one carry per layer, so about half of save_all's growth.
+  EXPECT_GT(car64 / car16, 2.5) << car16 << " " << car64;
+  EXPECT_LT(car64 - car16, 0.65 * (all64 - all16));
+  EXPECT_GT(car64 - car16, 48 * carry * 0.9);
+  // nested: ~2 sqrt(L) carries: 8 + 8 at L = 64, 4 + 4 at L = 16.
+  EXPECT_LT(nest64 / nest16, 2.2) << nest16 << " " << nest64;
+  EXPECT_LT(nest64, 0.5 * car64);
+}
+
+TEST(ScanGrad, MemoryBudgetPicksTheCheapestScheduleThatFits) {
+  const Array x = st::ones({8, 32});
+  const Array Ws = st::ones({16, 32, 32});
+  const Array bs = st::ones({16, 32});
+  auto decision = [&](int64_t budget) {
+    auto loss = [budget](const Array& xx, const Array& W, const Array& b) {
+      return st::sum(st::fold(
+          [](const Array& c, const std::pair<Array, Array>& wb) {
+            return w1_layer(c, wb.first, wb.second);
+          },
+          xx, std::pair{W, b}, {.checkpoint = st::CheckpointPolicy::budget(budget)}));
+    };
+    const auto stats = st::jit(st::grad(loss, st::argnums<1>)).lower(x, Ws, bs).compile().stats();
+    EXPECT_EQ(stats.remat_decisions.size(), 1u);
+    return stats.remat_decisions.empty() ? std::string() : stats.remat_decisions[0];
+  };
+  const int64_t carry = 8 * 32 * 4;
+  EXPECT_NE(decision(1 << 30).find("-> save_all"), std::string::npos) << decision(1 << 30);
+  EXPECT_NE(decision(17 * carry).find("-> carries_only"), std::string::npos)
+      << decision(17 * carry);
+  EXPECT_NE(decision(9 * carry).find("-> nested(4 blocks)"), std::string::npos)
+      << decision(9 * carry);
+  try {
+    decision(carry);
+    FAIL() << "expected an error";
+  } catch (const st::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("raise the budget to at least"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ScanGradErrors, BadPolicies) {
+  EXPECT_THROW(st::fold([](const Array& c, const Array& w) { return c * w; }, st::ones({2}),
+                        st::ones({12, 2}), {.checkpoint = st::CheckpointPolicy::nested(5)}),
+               st::Error);
+  EXPECT_THROW(st::CheckpointPolicy::nested(-1).validate("scan"), st::Error);
+  st::CheckpointPolicy both = st::CheckpointPolicy::budget(100);
+  both.nested_blocks = 2;
+  EXPECT_THROW(both.validate("scan"), st::Error);
   EXPECT_THROW(st::CheckpointPolicy::parse("sometimes"), st::Error);
   st::CheckpointPolicy bad = st::CheckpointPolicy::carries_only();
   bad.names = {"x"};
