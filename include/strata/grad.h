@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/checkpoint.h"
 #include "strata/ops.h"
 #include "strata/tree/tree.h"
 
@@ -64,6 +65,9 @@ void check_scalar_loss(const char* api, const Array& out);
 std::pair<std::vector<Array>, std::vector<Array>> jvp_leaves(const std::vector<Array>& inputs,
                                                              const std::vector<Array>& tangents,
                                                              const GradLeafFn& fn);
+// fn applied as one checkpoint op (see strata::checkpoint).
+std::vector<Array> checkpoint_leaves(const std::vector<Array>& inputs,
+                                     const CheckpointPolicy& policy, const GradLeafFn& fn);
 // Zeros where a cotangent is a symbolic zero (grad returns arrays for every leaf).
 std::vector<Array> instantiate_zeros(std::vector<Array> cts, const std::vector<Array>& like);
 
@@ -220,6 +224,27 @@ auto value_and_grad(F f, HasAux) {
 template <class F, int... I>
 auto value_and_grad(F f, Argnums<I...>, HasAux) {
   return detail::GradFn<true, true, F, I...>{std::move(f)};
+}
+
+// checkpoint(f, policy) -> a function computing f whose internals are recomputed in the
+// backward pass instead of stored (jax.checkpoint / jax.remat), except what `policy` saves:
+// carries_only() (the default: only f's inputs are kept, as jax.checkpoint's default) or
+// save_names({...}) for values marked with checkpoint_name; save_all() keeps everything.  The
+// loop schedules (nested, budget) belong to scan (ScanOptions::checkpoint).
+template <class F>
+auto checkpoint(F f, CheckpointPolicy policy = CheckpointPolicy::carries_only()) {
+  return [f = std::move(f), policy](const auto&... args) {
+    using R = std::remove_cvref_t<std::invoke_result_t<const F&, decltype(args)...>>;
+    const detail::FlatArgs<std::remove_cvref_t<decltype(args)>...> flat(args...);
+    tree::TreeDef out_def;
+    std::vector<Array> out =
+        detail::checkpoint_leaves(flat.leaves, policy, [&](const std::vector<Array>& t) {
+          R r = std::apply(f, flat.unflatten(t));
+          out_def = tree::structure(r);
+          return tree::leaves(r);
+        });
+    return tree::unflatten<R>(out_def, std::move(out));
+  };
 }
 
 // vjp(f, primals...) -> {f(primals...), pullback}; pullback(cotangent of the result, a tree

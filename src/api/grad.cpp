@@ -1,7 +1,9 @@
 // vjp / grad: tracing the function, linearizing its graph, checking what users pass.
 #include "strata/grad.h"
 
+#include "api/internal.h"
 #include "primitives/checkpoint_name.h"
+#include "primitives/remat.h"
 #include "trace/frame.h"
 #include "transforms/autodiff.h"
 
@@ -18,32 +20,55 @@ Array checkpoint_name(const Array& x, const std::string& name) {
 
 namespace detail {
 
+TracedBody trace_body(const char* api, const std::vector<Array>& inputs, const GradLeafFn& fn) {
+  tracing::FrameScope scope;
+  const auto& frame = scope.shared();
+  std::vector<Array> traced;
+  traced.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].valid()) {
+      fail(api, "argument leaf ", i, " is an empty Array; pass a value for every leaf");
+    }
+    traced.push_back(tracing::new_input(frame, prim::type_of(inputs[i])));
+  }
+  std::vector<ir::ValueId> outputs;
+  for (const Array& r : fn(traced)) {
+    if (!r.valid()) fail(api, "the function returned an empty Array as an output leaf");
+    outputs.push_back(tracing::lift(*frame, r, api));
+  }
+  frame->graph.set_outputs(std::move(outputs));
+  TracedBody out;
+  out.captured = frame->captured;
+  out.graph = std::make_shared<const ir::Graph>(tracing::finish_body(*frame));
+  return out;
+}
+
+prim::SavePolicy save_policy(const CheckpointPolicy& c) {
+  prim::SavePolicy p;
+  switch (c.save) {
+    case CheckpointPolicy::Save::Everything:
+      p.kind = prim::SavePolicy::Kind::Everything;
+      break;
+    case CheckpointPolicy::Save::Carries:
+      p.kind = prim::SavePolicy::Kind::Nothing;
+      break;
+    case CheckpointPolicy::Save::Names:
+      p.kind = prim::SavePolicy::Kind::Names;
+      p.names = c.names;
+      break;
+  }
+  p.nested_blocks = c.nested_blocks.value_or(-1);
+  p.budget_bytes = c.memory_budget.value_or(-1);
+  return p;
+}
+
 VjpLeaves vjp_leaves(const std::vector<Array>& inputs, const std::vector<bool>& wanted,
                      const GradLeafFn& fn) {
   // Record fn once; values it closes over from enclosing traces become leading inputs (consts),
   // which get no cotangent here (an enclosing grad differentiates through them itself).
-  std::shared_ptr<const ir::Graph> graph;
-  std::vector<Array> consts;
-  {
-    tracing::FrameScope scope;
-    const auto& frame = scope.shared();
-    std::vector<Array> traced;
-    traced.reserve(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      if (!inputs[i].valid()) {
-        fail("grad", "argument leaf ", i, " is an empty Array; pass a value for every leaf");
-      }
-      traced.push_back(tracing::new_input(frame, prim::type_of(inputs[i])));
-    }
-    std::vector<ir::ValueId> outputs;
-    for (const Array& r : fn(traced)) {
-      if (!r.valid()) fail("grad", "the function returned an empty Array as an output leaf");
-      outputs.push_back(tracing::lift(*frame, r, "grad"));
-    }
-    frame->graph.set_outputs(std::move(outputs));
-    consts = frame->captured;
-    graph = std::make_shared<const ir::Graph>(tracing::finish_body(*frame));
-  }
+  const TracedBody traced = trace_body("grad", inputs, fn);
+  const std::shared_ptr<const ir::Graph>& graph = traced.graph;
+  const std::vector<Array>& consts = traced.captured;
   std::vector<Array> all = consts;
   all.insert(all.end(), inputs.begin(), inputs.end());
   std::vector<bool> all_wanted(consts.size(), false);
@@ -111,6 +136,20 @@ std::pair<std::vector<Array>, std::vector<Array>> jvp_leaves(const std::vector<A
     if (!out_tangents[j].valid() && u_wanted[j]) out_tangents[j] = zeros_like(primal.outputs[j]);
   }
   return {primal.outputs, out_tangents};
+}
+
+std::vector<Array> checkpoint_leaves(const std::vector<Array>& inputs,
+                                     const CheckpointPolicy& policy, const GradLeafFn& fn) {
+  policy.validate("checkpoint");
+  if (policy.nested_blocks || policy.memory_budget) {
+    fail("checkpoint",
+         "nested and memory-budget schedules restructure a scan's loop; give them "
+         "to strata::scan through ScanOptions::checkpoint, not to checkpoint(f)");
+  }
+  const TracedBody traced = trace_body("checkpoint", inputs, fn);
+  std::vector<Array> operands = traced.captured;
+  operands.insert(operands.end(), inputs.begin(), inputs.end());
+  return prim::bind(prim::make<prim::Remat>(traced.graph, save_policy(policy)), operands);
 }
 
 void check_differentiable(const char* api, const std::vector<Array>& leaves,

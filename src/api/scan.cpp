@@ -5,6 +5,7 @@
 #include <typeindex>
 #include <unordered_map>
 
+#include "api/internal.h"
 #include "api/trace_counters.h"
 #include "primitives/elementwise.h"
 #include "primitives/scan.h"
@@ -83,25 +84,6 @@ struct ScanCache {
 ScanCache& scan_cache() {
   static ScanCache cache;
   return cache;
-}
-
-prim::SavePolicy save_policy(const CheckpointPolicy& c) {
-  prim::SavePolicy p;
-  switch (c.save) {
-    case CheckpointPolicy::Save::Everything:
-      p.kind = prim::SavePolicy::Kind::Everything;
-      break;
-    case CheckpointPolicy::Save::Carries:
-      p.kind = prim::SavePolicy::Kind::Nothing;
-      break;
-    case CheckpointPolicy::Save::Names:
-      p.kind = prim::SavePolicy::Kind::Names;
-      p.names = c.names;
-      break;
-  }
-  p.nested_blocks = c.nested_blocks.value_or(-1);
-  p.budget_bytes = c.memory_budget.value_or(-1);
-  return p;
 }
 
 ScanOut bind_scan(const prim::PrimitivePtr& scan, const ScanLeaves& leaves,

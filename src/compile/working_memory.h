@@ -3,6 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "primitives/primitive.h"
 
 namespace strata::compile {
 
@@ -19,5 +23,12 @@ class WorkingMemoryScope {
 };
 
 void report_working_memory(int64_t bytes);
+
+// The kernel of a primitive that runs compiled graphs on dense operands (scan, checkpoint):
+// operands that arrive as strided views (a transposed or broadcast constant) are staged into
+// dense buffers allocated now, at prepare time, and counted in `working_bytes`.
+using DenseRun = std::function<void(const std::vector<Array>& in, const std::vector<Array>& out)>;
+prim::Primitive::Kernel dense_operand_kernel(const std::vector<Array>& inputs, DenseRun run,
+                                             int64_t& working_bytes);
 
 }  // namespace strata::compile

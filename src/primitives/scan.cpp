@@ -239,32 +239,14 @@ void Scan::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out)
 Primitive::Kernel Scan::prepare(const std::vector<Array>& inputs,
                                 const std::vector<ValueType>& /*outputs*/) const {
   auto runner = std::make_shared<Runner>(*this);
-  // Operands that arrive as strided views (a transposed or broadcast constant) are staged into
-  // dense buffers, allocated now, before each run.
-  std::vector<int> staged;
-  std::vector<Array> staging;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].is_contiguous()) continue;
-    staged.push_back(static_cast<int>(i));
-    staging.push_back(detail::empty(inputs[i].shape(), inputs[i].dtype()));
-    runner->working_bytes += staging.back().nbytes();
-  }
+  Kernel kernel = compile::dense_operand_kernel(
+      inputs,
+      [runner](const std::vector<Array>& in, const std::vector<Array>& out) {
+        runner->run(in, out);
+      },
+      runner->working_bytes);
   compile::report_working_memory(runner->working_bytes);
-  if (staged.empty()) {
-    return [runner](const std::vector<Array>& in, const std::vector<Array>& out) {
-      runner->run(in, out);
-    };
-  }
-  auto dense = std::make_shared<std::vector<Array>>(inputs.size());
-  return [runner, staged, staging, dense](const std::vector<Array>& in,
-                                          const std::vector<Array>& out) {
-    std::copy(in.begin(), in.end(), dense->begin());
-    for (size_t s = 0; s < staged.size(); ++s) {
-      cpu::copy_into(in[static_cast<size_t>(staged[s])], staging[s]);
-      (*dense)[static_cast<size_t>(staged[s])] = staging[s];
-    }
-    runner->run(*dense, out);
-  };
+  return kernel;
 }
 
 }  // namespace strata::prim
