@@ -79,7 +79,17 @@ TEST(DotGeneralPrepare, KernelRunsManyTimesOnOtherDataOfTheSameLayout) {
 Array unfused(const Array& x, const Array& w, const Array& b, const DotDims& dims,
               MatmulActivation act) {
   const Array y = add(dot_general(x, w, dims), b);
-  return act == MatmulActivation::Relu ? relu(y) : y;
+  switch (act) {
+    case MatmulActivation::None:
+      return y;
+    case MatmulActivation::Relu:
+      return relu(y);
+    case MatmulActivation::Tanh:
+      return tanh(y);
+    case MatmulActivation::Logistic:
+      return logistic(y);
+  }
+  return y;
 }
 
 void expect_close(const Array& got, const Array& want, double rel) {
@@ -112,7 +122,8 @@ TEST(DotGeneralEpilogue, MatchesUnfusedFloat32AndFloat64) {
   };
   uint32_t seed = 100;
   for (const EpilogueCase& c : cases) {
-    for (MatmulActivation act : {MatmulActivation::None, MatmulActivation::Relu}) {
+    for (MatmulActivation act : {MatmulActivation::None, MatmulActivation::Relu,
+                                 MatmulActivation::Tanh, MatmulActivation::Logistic}) {
       for (DType dt : {DType::Float32, DType::Float64}) {
         SCOPED_TRACE(to_string(ValueType{c.x, dt}) + " . " + to_string(ValueType{c.w, dt}) + " " +
                      cpu::name(act));
@@ -163,6 +174,13 @@ TEST(DotGeneralEpilogue, ShapeRuleAndParams) {
                    {{{3, 5}, DType::Float32}, {{5, 2, 7}, DType::Float32}, {{7}, DType::Float32}}),
                Error);
   EXPECT_EQ(p.params(), "dimension_numbers=(((1,), (0,)), ((), ())) activation=relu");
+  // tanh and logistic, like the unary primitives, only on floating-point products.
+  const prim::DotGeneralEpilogue t(DotDims{{1}, {0}, {}, {}}, std::nullopt, MatmulActivation::Tanh);
+  EXPECT_EQ(t.params(), "dimension_numbers=(((1,), (0,)), ((), ())) activation=tanh");
+  EXPECT_THROW(t.infer({{{3, 5}, DType::Int32}, {{5, 7}, DType::Int32}, {{7}, DType::Int32}}),
+               Error);
+  EXPECT_EQ(t.infer({{{3, 5}, DType::Float64}, {{5, 7}, DType::Float64}, {{7}, DType::Float64}}),
+            std::vector<ValueType>{ValueType({{3, 7}, DType::Float64})});
 }
 
 }  // namespace

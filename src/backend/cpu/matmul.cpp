@@ -162,12 +162,24 @@ dnnl::matmul::primitive_desc make_primitive_desc(const MatmulProblem& p,
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (!e.empty()) {
-    // Post-ops run on the float32 accumulator tile before C is written: the bias add then relu,
-    // each rounded to float32 exactly as the separate add and maximum kernels round.
+    // Post-ops run on the float32 accumulator tile before C is written: the bias add then the
+    // activation.  The add and relu round to float32 exactly as the separate add and maximum
+    // kernels round; oneDNN's tanh and logistic are its own approximations, within a few float32
+    // ulps of the unary kernels' std::tanh / exp (tests/compile/fuse_matmul_activation_test).
     dnnl::post_ops ops;
     if (e.bias) ops.append_binary(dnnl::algorithm::binary_add, bias_desc(p));
-    if (e.activation == MatmulActivation::Relu) {
-      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    switch (e.activation) {
+      case MatmulActivation::None:
+        break;
+      case MatmulActivation::Relu:
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        break;
+      case MatmulActivation::Tanh:
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f);
+        break;
+      case MatmulActivation::Logistic:
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
+        break;
     }
     attr.set_post_ops(ops);
   }

@@ -59,18 +59,20 @@ const char* name(MatmulBackend backend);
 // Work fused onto the product while C is still in cache: C[b, m, :] += bias (a dense vector of n
 // elements of C's dtype, broadcast over batch and m), then the activation.  oneDNN primitives take
 // it as post-ops; dnnl_sgemm, the float32 staging and the reference loop apply it right after the
-// product (apply_matmul_epilogue, matmul_epilogue.cpp).
-enum class MatmulActivation { None, Relu };
+// product (apply_matmul_epilogue, matmul_epilogue.cpp).  tanh and logistic are for floating
+// dtypes only, as the unary primitives they replace.
+enum class MatmulActivation { None, Relu, Tanh, Logistic };
 struct MatmulEpilogue {
   bool bias = false;
   MatmulActivation activation = MatmulActivation::None;
   bool empty() const { return !bias && activation == MatmulActivation::None; }
   bool operator==(const MatmulEpilogue&) const = default;
 };
-const char* name(MatmulActivation activation);  // "relu", ...
+const char* name(MatmulActivation activation);  // "relu", "tanh", ...
 
-// The epilogue on a dense [rows, n] block of `dtype` (any dtype but bool for relu), in place.
-// relu is max(x, 0) as the elementwise maximum computes it: NaN stays NaN.
+// The epilogue on a dense [rows, n] block of `dtype` (any dtype but bool for relu, floating
+// dtypes for tanh and logistic), in place.  relu is max(x, 0) as the elementwise maximum computes
+// it (NaN stays NaN); tanh and logistic run the unary kernels' own loops.
 void apply_matmul_epilogue(const MatmulEpilogue& epilogue, DType dtype, int64_t rows, int64_t n,
                            void* c, const void* bias);
 
