@@ -45,8 +45,13 @@ TEST(DotGeneralPrepare, MatchesEvalCpuOnTransposedAndBatchedViews) {
   const Array w = random_array({9, 7}, DType::Float32, 2);
   const Array xb = random_array({3, 6, 7}, DType::Float32, 3);
   const Array wb = random_array({7, 3, 5}, DType::Float32, 4);
+  const Array xc = random_array({3, 4, 5}, DType::Float32, 5);
+  const Array wc = random_array({3, 5, 6}, DType::Float32, 6);
+  const Array wf = random_array({7, 4, 3}, DType::Float32, 7);
   const std::vector<Case> cases = {
-      {x, transpose(w, {1, 0}), {{1}, {0}, {}, {}}},                     // B transposed view
+      {xc, wc, {{0, 2}, {0, 1}, {}, {}}},  // lhs contracting axes do not merge: staged copy
+      {x, transpose(wf, {0, 2, 1}), {{1}, {0}, {}, {}}},  // rhs free axes do not merge: copy
+      {x, transpose(w, {1, 0}), {{1}, {0}, {}, {}}},      // B transposed view
       {transpose(x, {1, 0}), transpose(w, {1, 0}), {{0}, {0}, {}, {}}},  // A^T view
       {xb, transpose(wb, {1, 0, 2}), {{2}, {1}, {0}, {0}}},              // batched, permuted view
       {transpose(xb, {1, 0, 2}), wb, {{2}, {0}, {1}, {1}}},              // batch in the middle
