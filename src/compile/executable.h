@@ -5,7 +5,8 @@
 // value lives (offsets in one arena, reused by liveness, elementwise results written in place over
 // an operand that dies there), and the kernel of every op (Primitive::prepare: oneDNN plans are
 // made here).  Running does none of that: it points the input and output slots at the caller's
-// storage and calls the prepared kernels in order, with no allocation, hashing or graph work.
+// storage and calls the prepared kernels in order, with no allocation, hashing or graph work
+// (tests/compile/no_allocation_test.cpp; oneDNN's own calls still allocate inside the library).
 //
 // Graph inputs and outputs are "external" slots: their storage is bound before each run
 // (bind_input / bind_output), which is how a scan rebinds its body to a new slice, carry buffer

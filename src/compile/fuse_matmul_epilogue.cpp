@@ -48,12 +48,21 @@ class Matcher {
     Match m{&op, {i}, bcast->operands[0], cpu::MatmulActivation::None, add->results[0]};
     last = index_of(add);
     const ValueId a = add->results[0];
+    const ir::Op* act = nullptr;
     if (const ir::Op* mx = sole_user(a, cpu::BinaryOp::Max);
         mx != nullptr && mx->operands[0] == a && is_zero(mx->operands[1])) {
       m.activation = cpu::MatmulActivation::Relu;
-      m.result = mx->results[0];
+      act = mx;
+    } else if (const ir::Op* u = sole_unary_user(a)) {
+      const cpu::UnaryOp kind = static_cast<const prim::Unary&>(*u->primitive).op();
+      if (kind == cpu::UnaryOp::Tanh) m.activation = cpu::MatmulActivation::Tanh;
+      if (kind == cpu::UnaryOp::Logistic) m.activation = cpu::MatmulActivation::Logistic;
+      if (m.activation != cpu::MatmulActivation::None) act = u;
+    }
+    if (act != nullptr) {
+      m.result = act->results[0];
       m.ops.push_back(last);
-      last = index_of(mx);
+      last = index_of(act);
     }
     // The fused op must type exactly as the value it replaces (this also checks the rhs has one
     // free axis and the bias's length and dtype).
@@ -80,12 +89,21 @@ class Matcher {
   }
   size_t index_of(const ir::Op* op) const { return static_cast<size_t>(op - g_.ops().data()); }
 
-  // The op reading v, when that is v's only use and it is the binary `kind`.
-  const ir::Op* sole_user(ValueId v, cpu::BinaryOp kind) const {
+  // The op reading v, when that is v's only use (a graph output counts as a use).
+  const ir::Op* sole_user(ValueId v) const {
     if (uses_[static_cast<size_t>(v)] != 1 || users_[static_cast<size_t>(v)] < 0) return nullptr;
-    const ir::Op& user = g_.ops()[static_cast<size_t>(users_[static_cast<size_t>(v)])];
-    const auto* b = dynamic_cast<const prim::Binary*>(user.primitive.get());
-    return b != nullptr && b->op() == kind ? &user : nullptr;
+    return &g_.ops()[static_cast<size_t>(users_[static_cast<size_t>(v)])];
+  }
+  // ... when it is the binary `kind`.
+  const ir::Op* sole_user(ValueId v, cpu::BinaryOp kind) const {
+    const ir::Op* user = sole_user(v);
+    const auto* b = user ? dynamic_cast<const prim::Binary*>(user->primitive.get()) : nullptr;
+    return b != nullptr && b->op() == kind ? user : nullptr;
+  }
+  // ... when it is a unary primitive.
+  const ir::Op* sole_unary_user(ValueId v) const {
+    const ir::Op* user = sole_user(v);
+    return user && dynamic_cast<const prim::Unary*>(user->primitive.get()) ? user : nullptr;
   }
 
   // A zero constant, seen through broadcasts and conversions (relu's weak 0 reaches max so).

@@ -22,11 +22,12 @@ void check_start_indices(const char* name, const std::vector<ValueType>& in, siz
 
 // Starts as XLA computes them: a negative index wraps once (JAX's _dynamic_slice_indices), then
 // each is clamped into [0, dim - size] so the window always fits.
-std::vector<int64_t> clamped_starts(const std::vector<Array>& in, size_t first, const Shape& dims,
-                                    const Shape& sizes) {
-  std::vector<int64_t> starts(dims.size());
+cpu::SmallVector<int64_t> clamped_starts(const std::vector<Array>& in, size_t first,
+                                         const Shape& dims, const Shape& sizes) {
+  cpu::SmallVector<int64_t> starts(dims.size(), 0);
   for (size_t i = 0; i < dims.size(); ++i) {
-    int64_t s = cpu::read_indices(in[first + i])[0];
+    int64_t s = 0;
+    cpu::read_indices(in[first + i], &s);
     if (s < 0) s += dims[i];
     // An empty window starts at 0, so views of it never point past the operand's storage.
     starts[i] = sizes[i] == 0 ? 0 : std::clamp<int64_t>(s, 0, dims[i] - sizes[i]);
@@ -68,6 +69,21 @@ std::vector<ValueType> Concatenate::infer(const std::vector<ValueType>& in) cons
 
 void Concatenate::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
   cpu::concatenate(in, axis_, out[0]);
+}
+
+Primitive::Kernel Concatenate::prepare(const std::vector<Array>& in,
+                                       const std::vector<ValueType>& out) const {
+  std::vector<Array> staging(in.size());
+  bool any = false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!cpu::window_needs_staging(in[i], out[0].shape)) continue;
+    staging[i] = detail::empty(in[i].shape(), in[i].dtype());
+    any = true;
+  }
+  if (!any) return Primitive::prepare(in, out);
+  return [axis = axis_, staging](const std::vector<Array>& args, const std::vector<Array>& outs) {
+    cpu::concatenate(args, axis, outs[0], &staging);
+  };
 }
 
 std::string Concatenate::params() const {
@@ -115,19 +131,38 @@ std::vector<ValueType> Gather::infer(const std::vector<ValueType>& in) const {
   return {ValueType{shape, operand.dtype, operand.weak}};
 }
 
-void Gather::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+namespace {
+
+// Gather's evaluation with the row buffer given (as many rows as indices).
+void gather(const std::vector<Array>& in, const std::vector<Array>& out,
+            std::vector<int64_t>& rows) {
   const int64_t n = in[0].shape()[0];
-  std::vector<int64_t> rows = cpu::read_indices(in[1]);
   if (n == 0) {
     // Nothing to clamp into: the result is all zeros (only reachable with traced indices).
     std::memset(detail::mutable_data(out[0]), 0, static_cast<size_t>(out[0].nbytes()));
     return;
   }
+  cpu::read_indices(in[1], rows.data());
   for (int64_t& r : rows) {
     if (r < 0) r += n;
     r = std::clamp<int64_t>(r, 0, n - 1);
   }
   cpu::gather_rows(in[0], rows, out[0]);
+}
+
+}  // namespace
+
+void Gather::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  std::vector<int64_t> rows(static_cast<size_t>(in[1].size()));
+  gather(in, out, rows);
+}
+
+Primitive::Kernel Gather::prepare(const std::vector<Array>& in,
+                                  const std::vector<ValueType>& /*out*/) const {
+  auto rows = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(in[1].size()));
+  return [rows](const std::vector<Array>& args, const std::vector<Array>& outs) {
+    gather(args, outs, *rows);
+  };
 }
 
 std::vector<Array> Gather::eval_eager(const std::vector<Array>& in) const {
@@ -170,14 +205,20 @@ std::vector<Array> DynamicSlice::eval_eager(const std::vector<Array>& in) const 
   for (const Array& a : in) types.push_back(type_of(a));
   infer(types);
   const Array& x = in[0];
-  const std::vector<int64_t> starts = clamped_starts(in, 1, x.shape(), sizes_);
+  const cpu::SmallVector<int64_t> starts = clamped_starts(in, 1, x.shape(), sizes_);
   int64_t offset = x.impl().offset;
   for (size_t i = 0; i < starts.size(); ++i) offset += starts[i] * x.strides()[i];
   return {detail::make_view(x, sizes_, x.strides(), offset)};
 }
 
 void DynamicSlice::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
-  cpu::copy_into(eval_eager(in)[0], out[0]);
+  // The window as a reader over x's storage (eval_eager's view, without making an Array).
+  const Array& x = in[0];
+  const cpu::SmallVector<int64_t> starts = clamped_starts(in, 1, x.shape(), sizes_);
+  int64_t offset = 0;
+  for (size_t i = 0; i < starts.size(); ++i) offset += starts[i] * x.strides()[i];
+  const void* first = static_cast<const char*>(x.data()) + offset * x.itemsize();
+  cpu::copy_into(cpu::StridedReader(sizes_, x.strides(), x.dtype(), first), out[0]);
 }
 
 std::string DynamicSlice::params() const {
@@ -213,13 +254,27 @@ std::vector<ValueType> DynamicUpdateSlice::infer(const std::vector<ValueType>& i
 
 void DynamicUpdateSlice::eval_cpu(const std::vector<Array>& in,
                                   const std::vector<Array>& out) const {
+  run(in, out, nullptr);
+}
+
+Primitive::Kernel DynamicUpdateSlice::prepare(const std::vector<Array>& in,
+                                              const std::vector<ValueType>& out) const {
+  if (!cpu::window_needs_staging(in[1], out[0].shape)) return Primitive::prepare(in, out);
+  const Array staging = detail::empty(in[1].shape(), in[1].dtype());
+  return [this, staging](const std::vector<Array>& args, const std::vector<Array>& outs) {
+    run(args, outs, &staging);
+  };
+}
+
+void DynamicUpdateSlice::run(const std::vector<Array>& in, const std::vector<Array>& out,
+                             const Array* staging) const {
   const Array& operand = in[0];
   // A compiled plan may hand the operand's own buffer as the output (an in-place update): then
   // the copy is already done.
   if (!(operand.is_contiguous() && operand.data() == out[0].data())) {
     cpu::copy_into(operand, out[0]);
   }
-  cpu::write_window(in[1], out[0], clamped_starts(in, 2, operand.shape(), in[1].shape()));
+  cpu::write_window(in[1], out[0], clamped_starts(in, 2, operand.shape(), in[1].shape()), staging);
 }
 
 }  // namespace strata::prim

@@ -17,6 +17,8 @@ class Concatenate : public Primitive {
   const char* name() const override { return "concatenate"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // Allocates the dense staging copies write_window wants for short strided operands, once.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
   int axis() const { return axis_; }
 
@@ -51,6 +53,8 @@ class Gather : public Primitive {
   const char* name() const override { return "gather"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // The row-index buffer (the indices' size is static) is allocated once.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override { return "axis=0"; }
 
@@ -82,6 +86,11 @@ class DynamicUpdateSlice : public Primitive {
   const char* name() const override { return "dynamic_update_slice"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // Allocates the dense staging copy write_window wants for a short strided update, once.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
+
+ private:
+  void run(const std::vector<Array>& in, const std::vector<Array>& out, const Array* staging) const;
 };
 
 }  // namespace strata::prim

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "backend/cpu/strided.h"
 
@@ -131,9 +132,6 @@ Array dense_bias(const Array* bias) {
   if (bias == nullptr) fail("dot_general", "internal: a bias epilogue without a bias operand");
   return cpu::contiguous(*bias);
 }
-Array dense_bias_copy(const Array& bias) {
-  return cpu::contiguous_copy(bias, bias.dtype());
-}
 
 // Rows of C for the epilogue: out viewed as [rows, n] with n its last axis.
 int64_t epilogue_rows(const Array& out) {
@@ -194,38 +192,87 @@ void run_dot_general(const Array& lhs, const Array& rhs, const Array& out, const
   }
 }
 
+namespace {
+
+// An operand of a prepared product: read in place, or copied before every run into a dense
+// staging array allocated at prepare time (laid out as planning asks, so the copy is exactly
+// what the eager path's materialize makes).
+struct Operand {
+  Shape shape;
+  Strides strides;  // as the GEMM reads it: x's own, or the staging array's in x's axis order
+  std::optional<cpu::StridedReader> reader;  // staged: reads x in the staging array's order
+  Array dense;
+
+  explicit Operand(const Array& x) : shape(x.shape()), strides(x.strides()) {}
+  void stage(const Array& x, const std::vector<int>& order) {
+    Shape s;
+    Strides st;
+    for (int ax : order) {
+      s.push_back(x.shape()[ax]);
+      st.push_back(x.strides()[ax]);
+    }
+    reader.emplace(s, st, x.dtype());
+    dense = detail::empty(s, x.dtype());
+    const Strides dense_strides = detail::row_major_strides(s);
+    for (size_t i = 0; i < order.size(); ++i) strides[order[i]] = dense_strides[i];
+  }
+  const void* data(const Array& x) {
+    if (!reader) return x.data();
+    reader->rebase(x.data());
+    cpu::copy_into(*reader, dense);
+    return dense.data();
+  }
+};
+
+struct PreparedDot {
+  std::optional<cpu::BoundMatmul> matmul;
+  std::vector<Operand> operands;  // lhs, rhs, and the bias when the epilogue has one
+};
+
+}  // namespace
+
 Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDims& dims,
                                       DType out_dtype, const cpu::MatmulEpilogue& epilogue,
                                       Primitive::Kernel fallback) {
   const Array &lhs = in[0], &rhs = in[1];
   // Empty products are trivial and plan_dot_general wants non-zero dimensions.
   if (lhs.size() == 0 || rhs.size() == 0) return fallback;
-  const DotGeneralLayout layout = plan_dot_general(lhs.shape(), lhs.strides(), rhs.shape(),
-                                                   rhs.strides(), dims, lhs.dtype(), out_dtype);
-  if (layout.copy_lhs || layout.copy_rhs) return fallback;  // the copies happen per run anyway
-  // Plans are immutable and keyed by (problem, epilogue, threads), so products of one shape
-  // share one: an unrolled loop of L equal layers asks oneDNN for one primitive descriptor, not
-  // L of them (its primitive cache does not cover descriptor creation, the larger cost).
-  cpu::MatmulPlan plan = cpu::cached_matmul_plan(layout.problem, epilogue);
-  if (plan.is_slow()) return fallback;
-  // Allocated once here, reused by every run: the executor runs a kernel on one thread at a time.
-  std::shared_ptr<Buffer> scratch =
-      plan.scratch_bytes() > 0 ? Buffer::allocate(plan.scratch_bytes()) : nullptr;
-  const bool bias_is_dense = epilogue.bias && in.size() > 2 && in[2].is_contiguous();
-  return [plan = std::move(plan), scratch = std::move(scratch), bias_is_dense](
-             const std::vector<Array>& args, const std::vector<Array>& outs) {
-    const void* bias = nullptr;
-    Array copy;
-    if (plan.epilogue().bias) {
-      if (bias_is_dense) {
-        bias = args[2].data();
-      } else {
-        copy = dense_bias_copy(args[2]);
-        bias = copy.data();
+  auto p = std::make_shared<PreparedDot>();
+  p->operands.reserve(3);
+  Operand& l = p->operands.emplace_back(lhs);
+  Operand& r = p->operands.emplace_back(rhs);
+  // run_dot_general's rounds, on layouts only: stage an operand whose view the GEMM cannot
+  // read, or both when oneDNN has only its slow reference kernel for the strides.
+  for (;;) {
+    DotGeneralLayout layout =
+        plan_dot_general(l.shape, l.strides, r.shape, r.strides, dims, lhs.dtype(), out_dtype);
+    if (!layout.copy_lhs && !layout.copy_rhs) {
+      // Plans are immutable and keyed by (problem, epilogue, threads), so products of one shape
+      // share one: an unrolled loop of L equal layers asks oneDNN for one primitive descriptor,
+      // not L of them (its primitive cache does not cover descriptor creation, the larger cost).
+      cpu::MatmulPlan plan = cpu::cached_matmul_plan(layout.problem, epilogue);
+      if (!plan.is_slow() || (l.reader && r.reader)) {
+        p->matmul.emplace(std::move(plan));
+        break;
       }
+      layout.copy_lhs = !l.reader;
+      layout.copy_rhs = !r.reader;
     }
-    plan.execute(args[0].data(), args[1].data(), detail::mutable_data(outs[0]),
-                 scratch ? scratch->data() : nullptr, bias);
+    if ((layout.copy_lhs && l.reader) || (layout.copy_rhs && r.reader)) {
+      fail("dot_general", "internal: a dense operand still needs a copy");
+    }
+    if (layout.copy_lhs) l.stage(lhs, layout.lhs_order);
+    if (layout.copy_rhs) r.stage(rhs, layout.rhs_order);
+  }
+  if (epilogue.bias) {
+    p->operands.emplace_back(in[2]);
+    if (!in[2].is_contiguous()) p->operands.back().stage(in[2], {0});
+  }
+  return [p](const std::vector<Array>& args, const std::vector<Array>& outs) {
+    std::vector<Operand>& ops = p->operands;
+    const void* bias = ops.size() > 2 ? ops[2].data(args[2]) : nullptr;
+    p->matmul->execute(ops[0].data(args[0]), ops[1].data(args[1]), detail::mutable_data(outs[0]),
+                       bias);
   };
 }
 

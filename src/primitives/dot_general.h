@@ -60,9 +60,11 @@ DotGeneralLayout plan_dot_general(const Shape& lhs_shape, const Strides& lhs_str
 void run_dot_general(const Array& lhs, const Array& rhs, const Array& out, const DotDims& dims,
                      const cpu::MatmulEpilogue& epilogue = {}, const Array* bias = nullptr);
 // The compiled form of run_dot_general for fixed operand layouts: takes the plan from the plan
-// cache once (kernels of one problem share it: plans are immutable), and the kernel runs it with
-// a scratch buffer it owns (a kernel runs on one thread at a time).  Layouts that need operand
-// copies, and empty products, get `fallback` (the eager evaluation).
+// cache once (kernels of one problem share it: plans are immutable), and the kernel runs it
+// through a cpu::BoundMatmul of its own (scratch and oneDNN memory objects; a kernel runs on one
+// thread at a time) without allocating.  Operands the GEMM cannot read in place (and a
+// strided bias) are copied every run into dense arrays allocated here.  Empty products get
+// `fallback` (the eager evaluation).
 Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDims& dims,
                                       DType out_dtype, const cpu::MatmulEpilogue& epilogue,
                                       Primitive::Kernel fallback);

@@ -22,6 +22,12 @@ std::vector<ValueType> DotGeneralEpilogue::infer(const std::vector<ValueType>& i
          " (the result's last axis and dtype), found ", to_string(bias));
   }
   if (bias.dtype == DType::Bool) fail(name(), "bool products take no bias or activation");
+  const bool unary =
+      activation_ == cpu::MatmulActivation::Tanh || activation_ == cpu::MatmulActivation::Logistic;
+  if (unary && !is_floating(out.dtype)) {
+    fail(name(), "activation ", cpu::name(activation_), " needs a floating-point product, found ",
+         to_string(out));
+  }
   // As add (and maximum with a weak zero) would type it.
   out.weak = out.weak && bias.weak;
   return {out};

@@ -1,7 +1,8 @@
 // dot_general_epilogue: activation(dot_general(lhs, rhs) + bias), bias broadcast along the
-// result's last axis.  The fusion pass (compile/fuse_matmul_epilogue) forms it from the unfused
-// dot_general, add and maximum so the bias and activation are applied while the GEMM's output
-// tile is in cache (oneDNN post-ops), instead of two more passes over memory.
+// result's last axis; the activation is none, relu, tanh or logistic.  The fusion pass
+// (compile/fuse_matmul_epilogue) forms it from the unfused dot_general, add and maximum / tanh /
+// logistic so the bias and activation are applied while the GEMM's output tile is in cache
+// (oneDNN post-ops), instead of two more passes over memory.
 #pragma once
 
 #include <optional>

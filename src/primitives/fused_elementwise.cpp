@@ -139,24 +139,35 @@ std::vector<ValueType> FusedElementwise::infer(const std::vector<ValueType>& in)
   return out;
 }
 
-void FusedElementwise::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
-  // Present every input as a view of the output shape; broadcast axes get stride 0.
-  std::vector<Array> views;
-  views.reserve(in.size());
+cpu::FusedKernel FusedElementwise::kernel(const std::vector<Array>& in) const {
+  // Every input is read as a view of the output shape; broadcast axes get stride 0.
+  std::vector<cpu::StridedReader> readers;
+  readers.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     const Array& x = in[i];
     const std::vector<int>& dims = inputs_[i].broadcast_dimensions;
     if (x.shape() == shape_ && is_identity(dims, shape_.size())) {
-      views.push_back(x);
+      readers.emplace_back(shape_, x.strides(), x.dtype());
       continue;
     }
     Strides strides(shape_.size(), 0);
     for (size_t j = 0; j < dims.size(); ++j) {
       if (x.shape()[j] != 1) strides[static_cast<size_t>(dims[j])] = x.strides()[j];
     }
-    views.push_back(detail::make_view(x, shape_, std::move(strides), x.impl().offset));
+    readers.emplace_back(shape_, strides, x.dtype());
   }
-  cpu::fused_elementwise(program_, views, out);
+  return cpu::FusedKernel(program_, std::move(readers), detail::shape_size(shape_));
+}
+
+void FusedElementwise::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  kernel(in).run(in, out);
+}
+
+Primitive::Kernel FusedElementwise::prepare(const std::vector<Array>& in,
+                                            const std::vector<ValueType>& /*out*/) const {
+  auto k = std::make_shared<cpu::FusedKernel>(kernel(in));
+  return
+      [k](const std::vector<Array>& args, const std::vector<Array>& outs) { k->run(args, outs); };
 }
 
 // e.g. shape=(4, 3) inputs=(f32[4,3], f32[3]->(1,), f32[]->()) program={t0 = add x0 x1;

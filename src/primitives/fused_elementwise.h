@@ -34,6 +34,8 @@ class FusedElementwise : public Primitive {
   const char* name() const override { return "fused_elementwise"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // Plans the loop (buffers, input readers, scratch) once for these input layouts.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
 
   // True for the primitives a program may contain (their dtypes are checked separately, with
@@ -49,6 +51,8 @@ class FusedElementwise : public Primitive {
   // Slot types for the given input types (weak flags included), each step checked by its own
   // primitive's shape rule.
   std::vector<ValueType> slot_types(const std::vector<ValueType>& in) const;
+  // The kernel for inputs laid out as `in` (only their shapes and strides are read).
+  cpu::FusedKernel kernel(const std::vector<Array>& in) const;
 
   Shape shape_;
   std::vector<FusedInput> inputs_;

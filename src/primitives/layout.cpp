@@ -7,11 +7,26 @@
 
 namespace strata::prim {
 
-namespace {
-// Compiled form of every layout primitive: materialise the eager view into the dense output.
-void copy_view(const Primitive& p, const std::vector<Array>& in, const std::vector<Array>& out) {
-  cpu::copy_into(p.eval_eager(in)[0], out[0]);
+// ---------------------------------------------------------------- compiled form
+void LayoutPrimitive::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::copy_into(eval_eager(in)[0], out[0]);
 }
+
+Primitive::Kernel LayoutPrimitive::prepare(const std::vector<Array>& in,
+                                           const std::vector<ValueType>& /*out*/) const {
+  const Array& x = in[0];
+  // Without a view (only a reshape can lack one) the result is x's elements in row-major order.
+  const std::optional<View> v = view(x.shape(), x.strides());
+  auto reader = std::make_shared<cpu::StridedReader>(v ? v->shape : x.shape(),
+                                                     v ? v->strides : x.strides(), x.dtype());
+  const int64_t offset_bytes = v ? v->offset * itemsize(x.dtype()) : 0;
+  return [reader, offset_bytes](const std::vector<Array>& args, const std::vector<Array>& outs) {
+    reader->rebase(static_cast<const char*>(args[0].data()) + offset_bytes);
+    cpu::copy_into(*reader, outs[0]);
+  };
+}
+
+namespace {
 // The result of a layout primitive as a view of x (its view() must accept x's layout).
 Array as_view(const Primitive& p, const Array& x) {
   Primitive::View v = *p.view(x.shape(), x.strides());
@@ -51,10 +66,6 @@ std::optional<Primitive::View> BroadcastInDim::view(const Shape& shape,
 
 std::vector<Array> BroadcastInDim::eval_eager(const std::vector<Array>& in) const {
   return {as_view(*this, in[0])};
-}
-
-void BroadcastInDim::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
-  copy_view(*this, in, out);
 }
 
 // The transpose of a broadcast sums the cotangent over the axes it created or stretched, then
@@ -149,10 +160,6 @@ std::vector<Array> Reshape::eval_eager(const std::vector<Array>& in) const {
   return {detail::make_view(dense, shape_, detail::row_major_strides(shape_), dense.impl().offset)};
 }
 
-void Reshape::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
-  copy_view(*this, in, out);
-}
-
 std::vector<Array> Reshape::vjp(const VjpArgs& args) const {
   return {bind1(make<Reshape>(args.primals[0].shape()), {args.cotangents[0]})};
 }
@@ -191,10 +198,6 @@ std::optional<Primitive::View> Transpose::view(const Shape& shape, const Strides
 
 std::vector<Array> Transpose::eval_eager(const std::vector<Array>& in) const {
   return {as_view(*this, in[0])};
-}
-
-void Transpose::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
-  copy_view(*this, in, out);
 }
 
 std::vector<Array> Transpose::vjp(const VjpArgs& args) const {
@@ -241,10 +244,6 @@ std::optional<Primitive::View> StaticSlice::view(const Shape& shape, const Strid
 
 std::vector<Array> StaticSlice::eval_eager(const std::vector<Array>& in) const {
   return {as_view(*this, in[0])};
-}
-
-void StaticSlice::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
-  copy_view(*this, in, out);
 }
 
 std::string StaticSlice::params() const {

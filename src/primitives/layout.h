@@ -7,14 +7,23 @@
 
 namespace strata::prim {
 
+// What the four share: their compiled form, used only where view() has no answer for the
+// operand's layout (a reshape of a view whose axes do not merge), copies the result densely.
+class LayoutPrimitive : public Primitive {
+ public:
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // The view (or, for a reshape, the operand's row-major order) is worked out once here; the
+  // kernel then only copies through a reader made for it.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
+};
+
 // lax.broadcast_in_dim: operand axis i becomes output axis dims[i] (sizes equal or operand 1).
-class BroadcastInDim : public Primitive {
+class BroadcastInDim : public LayoutPrimitive {
  public:
   BroadcastInDim(Shape shape, std::vector<int> dims)
       : shape_(std::move(shape)), dims_(std::move(dims)) {}
   const char* name() const override { return "broadcast_in_dim"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
-  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
@@ -27,12 +36,11 @@ class BroadcastInDim : public Primitive {
   std::vector<int> dims_;
 };
 
-class Reshape : public Primitive {
+class Reshape : public LayoutPrimitive {
  public:
   explicit Reshape(Shape shape) : shape_(std::move(shape)) {}
   const char* name() const override { return "reshape"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
-  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
@@ -43,12 +51,11 @@ class Reshape : public Primitive {
 };
 
 // Output axis i is operand axis perm[i].
-class Transpose : public Primitive {
+class Transpose : public LayoutPrimitive {
  public:
   explicit Transpose(std::vector<int> perm) : perm_(std::move(perm)) {}
   const char* name() const override { return "transpose"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
-  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
@@ -61,13 +68,12 @@ class Transpose : public Primitive {
 
 // Static strided slice: along axis i, sizes[i] elements starting at starts[i], stepping steps[i]
 // (which may be negative: a reversed view).  Indices are already normalised and in range.
-class StaticSlice : public Primitive {
+class StaticSlice : public LayoutPrimitive {
  public:
   StaticSlice(std::vector<int64_t> starts, std::vector<int64_t> sizes, std::vector<int64_t> steps)
       : starts_(std::move(starts)), sizes_(std::move(sizes)), steps_(std::move(steps)) {}
   const char* name() const override { return "slice"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
-  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;

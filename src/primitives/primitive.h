@@ -52,9 +52,11 @@ class Primitive {
   // time and run many times.  `inputs` are views with the shapes and strides the kernel will see
   // at run time (their data is not read; only layouts matter); `outputs` are dense.  The kernel
   // must not keep pointers to the arrays passed to prepare: at run time it gets arrays with the
-  // same layouts at other addresses.  Kernels that need set-up work (oneDNN primitives, plans)
-  // override this so no planning, hashing or allocation happens per run.  The default runs
-  // eval_cpu.
+  // same layouts at other addresses.  Kernels that need set-up work (oneDNN primitives, plans,
+  // staging buffers) override this so no planning, hashing or allocation happens per run.  The
+  // default runs eval_cpu, which must then allocate nothing either (the elementwise kernels keep
+  // their per-axis bookkeeping inline).  A kernel runs on one thread at a time, so it may own
+  // mutable scratch.
   using Kernel =
       std::function<void(const std::vector<Array>& inputs, const std::vector<Array>& outputs)>;
   virtual Kernel prepare(const std::vector<Array>& inputs,

@@ -70,6 +70,15 @@ void Reduce::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& ou
   cpu::reduce(op_, in[0], axes_, out[0]);
 }
 
+Primitive::Kernel Reduce::prepare(const std::vector<Array>& in,
+                                  const std::vector<ValueType>& /*out*/) const {
+  auto k = std::make_shared<cpu::ReduceKernel>(op_, in[0].shape(), in[0].strides(), in[0].dtype(),
+                                               axes_);
+  return [k](const std::vector<Array>& args, const std::vector<Array>& outs) {
+    k->run(args[0], outs[0]);
+  };
+}
+
 std::vector<ValueType> ArgReduce::infer(const std::vector<ValueType>& in) const {
   expect_arity(name(), in, 1);
   const ValueType& t = in[0];
@@ -94,6 +103,16 @@ std::vector<ValueType> ArgReduce::infer(const std::vector<ValueType>& in) const 
 
 void ArgReduce::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
   cpu::arg_reduce(is_max_, in[0], axis_, out[0]);
+}
+
+Primitive::Kernel ArgReduce::prepare(const std::vector<Array>& in,
+                                     const std::vector<ValueType>& out) const {
+  const DType staged = cpu::arg_staging_dtype(in[0].dtype());
+  if (in[0].is_contiguous() && staged == in[0].dtype()) return Primitive::prepare(in, out);
+  const Array staging = detail::empty(in[0].shape(), staged);
+  return [this, staging](const std::vector<Array>& args, const std::vector<Array>& outs) {
+    cpu::arg_reduce(is_max_, args[0], axis_, outs[0], &staging);
+  };
 }
 
 std::string ArgReduce::params() const {

@@ -19,6 +19,8 @@ class Reduce : public Primitive {
   const char* name() const override { return cpu::name(op_); }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // Plans the loop nest (and any staging copy) once for the operand's layout.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override { return "axes=" + axes_to_string(axes_); }
   std::vector<Array> vjp(const VjpArgs& args) const override;
   cpu::ReduceOp op() const { return op_; }
@@ -50,6 +52,8 @@ class ArgReduce : public Primitive {
   const char* name() const override { return is_max_ ? "argmax" : "argmin"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  // Allocates the dense staging copy of a strided or 16-bit operand once.
+  Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
   bool is_max() const { return is_max_; }
   int axis() const { return axis_; }

@@ -277,5 +277,35 @@ TEST(FusedElementwise, StridedInputsAndRepeatedOutputs) {
   expect_bit_identical(got, {w, w, s});
 }
 
+TEST(FusedElementwise, PreparedKernelRunsAtAnyThreadCount) {
+  // One prepared kernel, run on fresh data at 1, 3 and 2 threads: each chunk has its own
+  // scratch (regrown when the thread count rises; the transposed input is gathered there), and
+  // results never depend on the split.
+  const prim::FusedElementwise p(
+      {300, 257}, {{{300, 257}, DType::Float64, {0, 1}}, {{257}, DType::Float64, {1}}},
+      {{unary(UnaryOp::Sin), {0}}, {binary(BinaryOp::Mul), {2, 1}}, {unary(UnaryOp::Exp), {3}}},
+      {2, 0});
+  const auto layout = [](uint32_t seed) {
+    return std::vector<Array>{transpose(testing::random_array({257, 300}, DType::Float64, seed)),
+                              testing::random_array({257}, DType::Float64, seed + 1)};
+  };
+  const prim::Primitive::Kernel k = p.prepare(
+      layout(0), {ValueType{{300, 257}, DType::Float64}, ValueType{{300, 257}, DType::Float64}});
+  const int saved = num_threads();
+  for (int threads : {1, 3, 2}) {
+    set_num_threads(threads);
+    const std::vector<Array> in = layout(static_cast<uint32_t>(10 * threads));
+    const std::vector<Array> out = {detail::empty({300, 257}, DType::Float64),
+                                    detail::empty({300, 257}, DType::Float64)};
+    k(in, out);
+    const Array s = prim::bind1(unary(UnaryOp::Sin), {in[0]});
+    const Array row = broadcast_to(in[1], {300, 257});
+    const Array e =
+        prim::bind1(unary(UnaryOp::Exp), {prim::bind1(binary(BinaryOp::Mul), {s, row})});
+    expect_bit_identical(out, {e, s});
+  }
+  set_num_threads(saved);
+}
+
 }  // namespace
 }  // namespace strata

@@ -124,6 +124,25 @@ TEST(ShapeOps, TransposeEveryPermutationIsAView) {
   EXPECT_EQ(transpose(zeros({0, 3})).shape(), (Shape{3, 0}));
 }
 
+TEST(ShapeOps, RankTenViewsReadLikeAnyOther) {
+  // Kernels keep up to 8 axes inline (cpu::SmallVector); the reversed view of a rank-10 array
+  // has 10 axes that do not merge, so every reader and loop nest over it spills to the heap.
+  Shape shape(10, 2);
+  shape[3] = 3;
+  const Array x = random_array(shape, DType::Float64, 9);
+  std::vector<int> perm(10);
+  std::iota(perm.rbegin(), perm.rend(), 0);
+  const Array t = transpose(x, Axes(perm.begin(), perm.end()));
+  const std::vector<double> want = ref_transpose(x, perm);
+  EXPECT_EQ(to_doubles(t), want);
+  std::vector<double> affine = want;
+  for (double& v : affine) v = v * 2.0 + 1.0;
+  EXPECT_EQ(to_doubles(t * 2.0 + 1.0), affine);
+  std::vector<double> pairs(want.size() / 2);  // sums over the last (size-2) axis
+  for (size_t i = 0; i < pairs.size(); ++i) pairs[i] = want[2 * i] + want[2 * i + 1];
+  EXPECT_EQ(to_doubles(sum(t, {9})), pairs);
+}
+
 TEST(ShapeOps, SwapaxesMatchesTranspose) {
   const Array x = random_array({2, 3, 4}, DType::Int32, 6);
   EXPECT_EQ(to_doubles(swapaxes(x, 0, 2)), ref_transpose(x, {2, 1, 0}));

@@ -45,8 +45,13 @@ TEST(DotGeneralPrepare, MatchesEvalCpuOnTransposedAndBatchedViews) {
   const Array w = random_array({9, 7}, DType::Float32, 2);
   const Array xb = random_array({3, 6, 7}, DType::Float32, 3);
   const Array wb = random_array({7, 3, 5}, DType::Float32, 4);
+  const Array xc = random_array({3, 4, 5}, DType::Float32, 5);
+  const Array wc = random_array({3, 5, 6}, DType::Float32, 6);
+  const Array wf = random_array({7, 4, 3}, DType::Float32, 7);
   const std::vector<Case> cases = {
-      {x, transpose(w, {1, 0}), {{1}, {0}, {}, {}}},                     // B transposed view
+      {xc, wc, {{0, 2}, {0, 1}, {}, {}}},  // lhs contracting axes do not merge: staged copy
+      {x, transpose(wf, {0, 2, 1}), {{1}, {0}, {}, {}}},  // rhs free axes do not merge: copy
+      {x, transpose(w, {1, 0}), {{1}, {0}, {}, {}}},      // B transposed view
       {transpose(x, {1, 0}), transpose(w, {1, 0}), {{0}, {0}, {}, {}}},  // A^T view
       {xb, transpose(wb, {1, 0, 2}), {{2}, {1}, {0}, {0}}},              // batched, permuted view
       {transpose(xb, {1, 0, 2}), wb, {{2}, {0}, {1}, {1}}},              // batch in the middle
@@ -79,7 +84,17 @@ TEST(DotGeneralPrepare, KernelRunsManyTimesOnOtherDataOfTheSameLayout) {
 Array unfused(const Array& x, const Array& w, const Array& b, const DotDims& dims,
               MatmulActivation act) {
   const Array y = add(dot_general(x, w, dims), b);
-  return act == MatmulActivation::Relu ? relu(y) : y;
+  switch (act) {
+    case MatmulActivation::None:
+      return y;
+    case MatmulActivation::Relu:
+      return relu(y);
+    case MatmulActivation::Tanh:
+      return tanh(y);
+    case MatmulActivation::Logistic:
+      return logistic(y);
+  }
+  return y;
 }
 
 void expect_close(const Array& got, const Array& want, double rel) {
@@ -112,7 +127,8 @@ TEST(DotGeneralEpilogue, MatchesUnfusedFloat32AndFloat64) {
   };
   uint32_t seed = 100;
   for (const EpilogueCase& c : cases) {
-    for (MatmulActivation act : {MatmulActivation::None, MatmulActivation::Relu}) {
+    for (MatmulActivation act : {MatmulActivation::None, MatmulActivation::Relu,
+                                 MatmulActivation::Tanh, MatmulActivation::Logistic}) {
       for (DType dt : {DType::Float32, DType::Float64}) {
         SCOPED_TRACE(to_string(ValueType{c.x, dt}) + " . " + to_string(ValueType{c.w, dt}) + " " +
                      cpu::name(act));
@@ -163,6 +179,13 @@ TEST(DotGeneralEpilogue, ShapeRuleAndParams) {
                    {{{3, 5}, DType::Float32}, {{5, 2, 7}, DType::Float32}, {{7}, DType::Float32}}),
                Error);
   EXPECT_EQ(p.params(), "dimension_numbers=(((1,), (0,)), ((), ())) activation=relu");
+  // tanh and logistic, like the unary primitives, only on floating-point products.
+  const prim::DotGeneralEpilogue t(DotDims{{1}, {0}, {}, {}}, std::nullopt, MatmulActivation::Tanh);
+  EXPECT_EQ(t.params(), "dimension_numbers=(((1,), (0,)), ((), ())) activation=tanh");
+  EXPECT_THROW(t.infer({{{3, 5}, DType::Int32}, {{5, 7}, DType::Int32}, {{7}, DType::Int32}}),
+               Error);
+  EXPECT_EQ(t.infer({{{3, 5}, DType::Float64}, {{5, 7}, DType::Float64}, {{7}, DType::Float64}}),
+            std::vector<ValueType>{ValueType({{3, 7}, DType::Float64})});
 }
 
 }  // namespace

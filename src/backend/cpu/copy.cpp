@@ -5,11 +5,14 @@
 namespace strata::cpu {
 
 void copy_into(const Array& src, const Array& dst) {
-  const StridedReader reader(src);
+  copy_into(StridedReader(src), dst);
+}
+
+void copy_into(const StridedReader& reader, const Array& dst) {
   visit_dtype(dst.dtype(), [&](auto tag) {
     using D = decltype(tag);
     D* out = static_cast<D*>(detail::mutable_data(dst));
-    parallel_for(src.size(), [&](int64_t begin, int64_t end) {
+    parallel_for(dst.size(), [&](int64_t begin, int64_t end) {
       reader.read<D>(begin, end - begin, out + begin);
     });
   });

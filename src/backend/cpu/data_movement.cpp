@@ -23,7 +23,30 @@ void read_block(const StridedReader& reader, int64_t begin, int64_t n, void* dst
 
 }  // namespace
 
-void write_window(const Array& src_in, const Array& dst, const std::vector<int64_t>& starts) {
+namespace {
+
+// The elements of `window` that are one dense run in dst: trailing axes the window spans
+// completely merge with the first axis (from the end) that it does not, so axis-0 concatenation
+// is one block per operand and a last-axis one is one block per row.  `split` receives that axis.
+int64_t window_block(const Shape& window, const Shape& full, int* split) {
+  const int nd = static_cast<int>(window.size());
+  int s = nd - 1;
+  while (s > 0 && window[static_cast<size_t>(s)] == full[static_cast<size_t>(s)]) --s;
+  int64_t block = 1;
+  for (int i = std::max(s, 0); i < nd; ++i) block *= window[static_cast<size_t>(i)];
+  if (split != nullptr) *split = s;
+  return block;
+}
+
+}  // namespace
+
+bool window_needs_staging(const Array& src, const Shape& dst_shape) {
+  return src.size() > 0 && !src.is_contiguous() &&
+         window_block(src.shape(), dst_shape, nullptr) < kMinStridedBlock;
+}
+
+void write_window(const Array& src_in, const Array& dst, std::span<const int64_t> starts,
+                  const Array* staging) {
   const int64_t total = src_in.size();
   if (total == 0) return;
   const Shape& window = src_in.shape();
@@ -31,25 +54,30 @@ void write_window(const Array& src_in, const Array& dst, const std::vector<int64
   const int nd = static_cast<int>(window.size());
   const int64_t item = dst.itemsize();
   char* out = static_cast<char*>(detail::mutable_data(dst));
-  const Strides dst_strides = detail::row_major_strides(full);
-
-  // The window is a grid of dense blocks in dst: trailing axes the window spans completely merge
-  // with the first axis (from the end) that it does not, so axis-0 concatenation is one block
-  // per operand and a last-axis one is one block per row.
-  int split = nd - 1;
-  while (split > 0 && window[static_cast<size_t>(split)] == full[static_cast<size_t>(split)]) {
-    --split;
+  SmallVector<int64_t> dst_strides(static_cast<size_t>(nd), 0);  // dst is row-major
+  int64_t stride = 1;
+  for (int i = nd - 1; i >= 0; --i) {
+    dst_strides[static_cast<size_t>(i)] = stride;
+    stride *= full[static_cast<size_t>(i)];
   }
-  int64_t block = 1;
-  for (int i = std::max(split, 0); i < nd; ++i) block *= window[static_cast<size_t>(i)];
+
+  int split = 0;
+  const int64_t block = window_block(window, full, &split);
   const int64_t blocks = total / block;
   int64_t base = 0;
   for (int i = 0; i < nd; ++i)
     base += starts[static_cast<size_t>(i)] * dst_strides[static_cast<size_t>(i)];
 
   // Short strided blocks: one dense copy of the source first, then plain memcpy per block.
-  const Array src =
-      (!src_in.is_contiguous() && block < kMinStridedBlock) ? contiguous(src_in) : src_in;
+  Array src = src_in;
+  if (window_needs_staging(src_in, full)) {
+    if (staging != nullptr) {
+      copy_into(src_in, *staging);
+      src = *staging;
+    } else {
+      src = contiguous(src_in);
+    }
+  }
   const bool dense = src.is_contiguous();
   const char* src_bytes = static_cast<const char*>(src.data());
   const StridedReader reader(src);
@@ -77,11 +105,13 @@ void write_window(const Array& src_in, const Array& dst, const std::vector<int64
       block);
 }
 
-void concatenate(const std::vector<Array>& inputs, int axis, const Array& out) {
-  std::vector<int64_t> starts(static_cast<size_t>(out.ndim()), 0);
-  for (const Array& in : inputs) {
-    write_window(in, out, starts);
-    starts[static_cast<size_t>(axis)] += in.shape()[static_cast<size_t>(axis)];
+void concatenate(const std::vector<Array>& inputs, int axis, const Array& out,
+                 const std::vector<Array>* staging) {
+  SmallVector<int64_t> starts(static_cast<size_t>(out.ndim()), 0);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Array* stage = staging != nullptr && (*staging)[i].valid() ? &(*staging)[i] : nullptr;
+    write_window(inputs[i], out, starts, stage);
+    starts[static_cast<size_t>(axis)] += inputs[i].shape()[static_cast<size_t>(axis)];
   }
 }
 
@@ -99,32 +129,35 @@ void iota(int dimension, const Array& out) {
   });
 }
 
-void gather_rows(const Array& operand, const std::vector<int64_t>& rows, const Array& out) {
-  const Shape row_shape(operand.shape().begin() + 1, operand.shape().end());
-  const Strides row_strides(operand.strides().begin() + 1, operand.strides().end());
-  const int64_t row = detail::shape_size(row_shape);
-  const int64_t count = static_cast<int64_t>(rows.size());
+void gather_rows(const Array& operand, std::span<const int64_t> rows, const Array& out) {
+  const auto row_shape = std::span<const int64_t>(operand.shape()).subspan(1);
+  const auto row_strides = std::span<const int64_t>(operand.strides()).subspan(1);
+  int64_t row = 1;
+  for (int64_t d : row_shape) row *= d;
+  const auto count = static_cast<int64_t>(rows.size());
   if (row == 0 || count == 0) return;
   const int64_t item = operand.itemsize();
   const int64_t stride0 = operand.strides()[0];
-  const int64_t offset0 = operand.impl().offset;
   char* to = static_cast<char*>(detail::mutable_data(out));
   // Rows are dense when the trailing axes are row-major in storage: one memcpy per index.
-  const bool dense_rows =
-      detail::make_view(operand, row_shape, row_strides, offset0).is_contiguous();
+  bool dense_rows = true;
+  for (size_t d = row_shape.size(), expected = 1; d-- > 0;) {
+    if (row_shape[d] != 1 && row_strides[d] != static_cast<int64_t>(expected)) dense_rows = false;
+    expected *= static_cast<size_t>(row_shape[d]);
+  }
   const char* from = static_cast<const char*>(operand.data());
+  const StridedReader row_reader(row_shape, row_strides, operand.dtype());
   parallel_for(
       count,
       [&](int64_t begin, int64_t end) {
+        StridedReader reader = row_reader;  // this chunk's, pointed at each row in turn
         for (int64_t i = begin; i < end; ++i) {
-          const int64_t r = rows[static_cast<size_t>(i)];
+          const char* src = from + rows[static_cast<size_t>(i)] * stride0 * item;
           if (dense_rows) {
-            std::memcpy(to + i * row * item, from + r * stride0 * item,
-                        static_cast<size_t>(row * item));
+            std::memcpy(to + i * row * item, src, static_cast<size_t>(row * item));
           } else {
-            const Array view =
-                detail::make_view(operand, row_shape, row_strides, offset0 + r * stride0);
-            read_block(StridedReader(view), 0, row, to + i * row * item);
+            reader.rebase(src);
+            read_block(reader, 0, row, to + i * row * item);
           }
         }
       },
@@ -133,8 +166,12 @@ void gather_rows(const Array& operand, const std::vector<int64_t>& rows, const A
 
 std::vector<int64_t> read_indices(const Array& indices) {
   std::vector<int64_t> out(static_cast<size_t>(indices.size()));
-  if (!out.empty()) StridedReader(indices).read<int64_t>(0, indices.size(), out.data());
+  if (!out.empty()) read_indices(indices, out.data());
   return out;
+}
+
+void read_indices(const Array& indices, int64_t* out) {
+  if (indices.size() > 0) StridedReader(indices).read<int64_t>(0, indices.size(), out);
 }
 
 }  // namespace strata::cpu

@@ -86,122 +86,133 @@ void run_step(const FusedInstr& s, int64_t n, const void* const* args, void* y) 
 
 }  // namespace
 
-void fused_elementwise(const FusedProgram& program, const std::vector<Array>& inputs,
-                       const std::vector<Array>& outputs) {
-  const int ni = program.num_inputs;
-  const int ns = static_cast<int>(program.steps.size());
-  if (static_cast<int>(inputs.size()) != ni || outputs.size() != program.outputs.size()) {
-    fail("fused_elementwise", "expected ", ni, " inputs and ", program.outputs.size(),
-         " outputs, found ", inputs.size(), " and ", outputs.size());
+FusedKernel::FusedKernel(FusedProgram program, std::vector<StridedReader> inputs, int64_t n)
+    : program_(std::move(program)), readers_(std::move(inputs)), n_(n) {
+  const int ni = program_.num_inputs;
+  const int ns = static_cast<int>(program_.steps.size());
+  if (static_cast<int>(readers_.size()) != ni) {
+    fail("fused_elementwise", "expected ", ni, " inputs, found ", readers_.size());
   }
-  if (outputs.empty()) return;
-  const int64_t n = outputs[0].size();
-
-  std::vector<StridedReader> readers;
-  readers.reserve(inputs.size());
-  for (const Array& a : inputs) readers.emplace_back(a);
-
+  for (const FusedInstr& s : program_.steps) {
+    if (s.args.empty() || s.args.size() > 3) {
+      fail("fused_elementwise", "internal: a step with ", s.args.size(), " operands");
+    }
+  }
   // Where each step writes: the first output naming it (in place, no copy), else a scratch
   // buffer.  Buffers are recycled once a step's last reader has run, so a long chain needs only
   // as many blocks as values live at once.
-  std::vector<int> out_of_step(static_cast<size_t>(ns), -1);
-  for (size_t j = 0; j < program.outputs.size(); ++j) {
-    int& o = out_of_step[static_cast<size_t>(program.outputs[j])];
+  out_of_step_.assign(static_cast<size_t>(ns), -1);
+  for (size_t j = 0; j < program_.outputs.size(); ++j) {
+    int& o = out_of_step_[static_cast<size_t>(program_.outputs[j])];
     if (o < 0) o = static_cast<int>(j);
   }
   std::vector<int> last_use(static_cast<size_t>(ni + ns), -1);
   for (int k = 0; k < ns; ++k) {
-    for (int a : program.steps[static_cast<size_t>(k)].args) last_use[static_cast<size_t>(a)] = k;
+    for (int a : program_.steps[static_cast<size_t>(k)].args) last_use[static_cast<size_t>(a)] = k;
   }
-  std::vector<int> buffer_of(static_cast<size_t>(ni + ns), -1);
-  int num_buffers = 0;
+  buffer_of_.assign(static_cast<size_t>(ni + ns), -1);
   std::vector<int> free_buffers;
   auto take = [&] {
-    if (free_buffers.empty()) return num_buffers++;
+    if (free_buffers.empty()) return num_buffers_++;
     const int b = free_buffers.back();
     free_buffers.pop_back();
     return b;
   };
   // Inputs that are not one dense run are gathered into a buffer per block.
   for (int i = 0; i < ni; ++i) {
-    if (!readers[static_cast<size_t>(i)].dense()) buffer_of[static_cast<size_t>(i)] = take();
+    if (!readers_[static_cast<size_t>(i)].dense()) buffer_of_[static_cast<size_t>(i)] = take();
   }
   // Step results are released after their last reader (inputs are all gathered at the start
   // of a block, so their buffers stay taken).  A step's own buffer is taken before its operands'
   // are released, so no step writes over an operand it is reading.
   std::vector<bool> released(static_cast<size_t>(ni + ns), false);
   for (int k = 0; k < ns; ++k) {
-    if (out_of_step[static_cast<size_t>(k)] < 0) buffer_of[static_cast<size_t>(ni + k)] = take();
-    for (int a : program.steps[static_cast<size_t>(k)].args) {
+    if (out_of_step_[static_cast<size_t>(k)] < 0) buffer_of_[static_cast<size_t>(ni + k)] = take();
+    for (int a : program_.steps[static_cast<size_t>(k)].args) {
       const auto sa = static_cast<size_t>(a);
-      if (a >= ni && last_use[sa] == k && buffer_of[sa] >= 0 && !released[sa]) {
-        free_buffers.push_back(buffer_of[sa]);
+      if (a >= ni && last_use[sa] == k && buffer_of_[sa] >= 0 && !released[sa]) {
+        free_buffers.push_back(buffer_of_[sa]);
         released[sa] = true;
       }
     }
   }
 
-  int64_t cost = 0;
-  for (const FusedInstr& s : program.steps) cost += step_cost(s);
+  cost_ = 0;
+  for (const FusedInstr& s : program_.steps) cost_ += step_cost(s);
+  cost_ = std::max<int64_t>(cost_, 1);
 
-  std::vector<DType> slot_dtype(static_cast<size_t>(ni + ns));
-  for (int i = 0; i < ni; ++i)
-    slot_dtype[static_cast<size_t>(i)] = inputs[static_cast<size_t>(i)].dtype();
-  for (int k = 0; k < ns; ++k)
-    slot_dtype[static_cast<size_t>(ni + k)] = program.steps[static_cast<size_t>(k)].dtype;
+  slot_dtype_.resize(static_cast<size_t>(ni + ns));
+  for (int i = 0; i < ni; ++i) {
+    slot_dtype_[static_cast<size_t>(i)] = readers_[static_cast<size_t>(i)].dtype();
+  }
+  for (int k = 0; k < ns; ++k) {
+    slot_dtype_[static_cast<size_t>(ni + k)] = program_.steps[static_cast<size_t>(k)].dtype;
+  }
+  // Per chunk: the scratch blocks, then the slots' current addresses.
+  const auto slot_bytes = static_cast<int64_t>(sizeof(const void*)) * (ni + ns);
+  chunk_bytes_ = num_buffers_ * static_cast<int64_t>(kBlockBytes) + (slot_bytes + 63) / 64 * 64;
+}
 
-  parallel_for(
-      n,
-      [&](int64_t begin, int64_t end) {
-        // One scratch area per chunk (per thread), 64-byte aligned blocks.
-        std::vector<std::byte> storage(static_cast<size_t>(num_buffers) * kBlockBytes + 64);
-        void* raw = storage.data();
-        size_t space = storage.size();
-        std::byte* scratch = static_cast<std::byte*>(std::align(64, 1, raw, space));
-        std::vector<const void*> slot(static_cast<size_t>(ni + ns));
-        std::vector<const void*> args;
-        for (int64_t t = begin; t < end; t += kBlock) {
-          const int64_t m = std::min(kBlock, end - t);
-          for (int i = 0; i < ni; ++i) {
-            const auto si = static_cast<size_t>(i);
-            const int b = buffer_of[si];
-            if (b < 0) {
-              slot[si] = static_cast<const std::byte*>(readers[si].base()) +
-                         t * lane_bytes(slot_dtype[si]);
-              continue;
-            }
-            std::byte* buf = scratch + static_cast<size_t>(b) * kBlockBytes;
-            visit_lane(slot_dtype[si], [&](auto, auto lane) {
-              readers[si].read(t, m, reinterpret_cast<decltype(lane)*>(buf));
-            });
-            slot[si] = buf;
-          }
-          for (int k = 0; k < ns; ++k) {
-            const FusedInstr& s = program.steps[static_cast<size_t>(k)];
-            const auto sk = static_cast<size_t>(ni + k);
-            void* y;
-            if (const int o = out_of_step[static_cast<size_t>(k)]; o >= 0) {
-              y = static_cast<std::byte*>(detail::mutable_data(outputs[static_cast<size_t>(o)])) +
-                  t * lane_bytes(s.dtype);
-            } else {
-              y = scratch + static_cast<size_t>(buffer_of[sk]) * kBlockBytes;
-            }
-            args.clear();
-            for (int a : s.args) args.push_back(slot[static_cast<size_t>(a)]);
-            run_step(s, m, args.data(), y);
-            slot[sk] = y;
-          }
-          // An output step named twice is copied into its later outputs.
-          for (size_t j = 0; j < program.outputs.size(); ++j) {
-            const int k = program.outputs[j];
-            if (out_of_step[static_cast<size_t>(k)] == static_cast<int>(j)) continue;
-            const int64_t bytes = lane_bytes(program.steps[static_cast<size_t>(k)].dtype);
-            std::memcpy(static_cast<std::byte*>(detail::mutable_data(outputs[j])) + t * bytes,
-                        slot[static_cast<size_t>(ni + k)], static_cast<size_t>(m * bytes));
-          }
+void FusedKernel::run(const std::vector<Array>& inputs, const std::vector<Array>& outputs) {
+  const int ni = program_.num_inputs;
+  const int ns = static_cast<int>(program_.steps.size());
+  if (static_cast<int>(inputs.size()) != ni || outputs.size() != program_.outputs.size()) {
+    fail("fused_elementwise", "expected ", ni, " inputs and ", program_.outputs.size(),
+         " outputs, found ", inputs.size(), " and ", outputs.size());
+  }
+  if (outputs.empty()) return;
+  for (int i = 0; i < ni; ++i) {
+    readers_[static_cast<size_t>(i)].rebase(inputs[static_cast<size_t>(i)].data());
+  }
+  const int64_t chunks = parallel_chunks(n_, cost_);
+  if (!scratch_ || scratch_->bytes() < chunks * chunk_bytes_) {
+    scratch_ = Buffer::allocate(std::max<int64_t>(chunks * chunk_bytes_, 64));
+  }
+
+  parallel_for_chunks(n_, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
+    std::byte* scratch = static_cast<std::byte*>(scratch_->data()) + chunk * chunk_bytes_;
+    auto* slot = reinterpret_cast<const void**>(scratch + num_buffers_ * kBlockBytes);
+    for (int64_t t = begin; t < end; t += kBlock) {
+      const int64_t m = std::min(kBlock, end - t);
+      for (int i = 0; i < ni; ++i) {
+        const auto si = static_cast<size_t>(i);
+        const StridedReader& reader = readers_[si];
+        const int b = buffer_of_[si];
+        if (b < 0) {
+          slot[si] = static_cast<const std::byte*>(reader.base()) + t * lane_bytes(slot_dtype_[si]);
+          continue;
         }
-      },
-      std::max<int64_t>(cost, 1));
+        std::byte* buf = scratch + static_cast<size_t>(b) * kBlockBytes;
+        visit_lane(slot_dtype_[si], [&](auto, auto lane) {
+          reader.read(t, m, reinterpret_cast<decltype(lane)*>(buf));
+        });
+        slot[si] = buf;
+      }
+      for (int k = 0; k < ns; ++k) {
+        const FusedInstr& s = program_.steps[static_cast<size_t>(k)];
+        const auto sk = static_cast<size_t>(ni + k);
+        void* y;
+        if (const int o = out_of_step_[static_cast<size_t>(k)]; o >= 0) {
+          y = static_cast<std::byte*>(detail::mutable_data(outputs[static_cast<size_t>(o)])) +
+              t * lane_bytes(s.dtype);
+        } else {
+          y = scratch + static_cast<size_t>(buffer_of_[sk]) * kBlockBytes;
+        }
+        const void* args[3] = {};  // select has the most operands
+        for (size_t a = 0; a < s.args.size(); ++a) args[a] = slot[static_cast<size_t>(s.args[a])];
+        run_step(s, m, args, y);
+        slot[sk] = y;
+      }
+      // An output step named twice is copied into its later outputs.
+      for (size_t j = 0; j < program_.outputs.size(); ++j) {
+        const int k = program_.outputs[j];
+        if (out_of_step_[static_cast<size_t>(k)] == static_cast<int>(j)) continue;
+        const int64_t bytes = lane_bytes(program_.steps[static_cast<size_t>(k)].dtype);
+        std::memcpy(static_cast<std::byte*>(detail::mutable_data(outputs[j])) + t * bytes,
+                    slot[static_cast<size_t>(ni + k)], static_cast<size_t>(m * bytes));
+      }
+    }
+  });
 }
 
 }  // namespace strata::cpu

@@ -3,9 +3,11 @@
 // intermediates living in small per-thread scratch blocks instead of full-size arrays.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "backend/cpu/elementwise.h"
+#include "backend/cpu/strided.h"
 #include "strata/core/array.h"
 
 namespace strata::cpu {
@@ -35,9 +37,31 @@ inline bool fusable_dtype(DType d) {
   return d == DType::Float32 || d == DType::Float64 || d == DType::Bool;
 }
 
-// Evaluates `program`.  `inputs` are views of the output shape (broadcast ones with zero strides,
-// any other strides allowed); `outputs` are dense arrays of the output steps' dtypes.
-void fused_elementwise(const FusedProgram& program, const std::vector<Array>& inputs,
-                       const std::vector<Array>& outputs);
+// `program` bound to fixed input layouts: where each step writes, which scratch blocks it uses
+// and how each input is read are decided once, at construction (the compiled executor's
+// prepare); run() then allocates nothing.  Its per-chunk scratch is owned by the kernel, sized
+// for the thread count and regrown only when that rises.  Not reentrant: one run at a time.
+class FusedKernel {
+ public:
+  // `inputs` read each input as a view of the output shape of `n` elements (broadcast axes with
+  // zero strides, any other strides allowed); their base addresses are set by run().
+  FusedKernel(FusedProgram program, std::vector<StridedReader> inputs, int64_t n);
+  // Reads input i from inputs[i].data() on (the layout is the reader's, not the array's: a
+  // broadcast input is passed unbroadcast); `outputs` are dense arrays of the output steps'
+  // dtypes.
+  void run(const std::vector<Array>& inputs, const std::vector<Array>& outputs);
+
+ private:
+  FusedProgram program_;
+  std::vector<StridedReader> readers_;
+  int64_t n_ = 0;
+  int64_t cost_ = 1;              // per element, for the threading grain
+  std::vector<int> out_of_step_;  // the output a step writes straight into, or -1
+  std::vector<int> buffer_of_;    // per slot: its scratch block, or -1
+  int num_buffers_ = 0;
+  std::vector<DType> slot_dtype_;
+  int64_t chunk_bytes_ = 0;  // scratch blocks plus slot pointers, per chunk
+  std::shared_ptr<Buffer> scratch_;
+};
 
 }  // namespace strata::cpu

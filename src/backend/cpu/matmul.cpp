@@ -162,12 +162,24 @@ dnnl::matmul::primitive_desc make_primitive_desc(const MatmulProblem& p,
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (!e.empty()) {
-    // Post-ops run on the float32 accumulator tile before C is written: the bias add then relu,
-    // each rounded to float32 exactly as the separate add and maximum kernels round.
+    // Post-ops run on the float32 accumulator tile before C is written: the bias add then the
+    // activation.  The add and relu round to float32 exactly as the separate add and maximum
+    // kernels round; oneDNN's tanh and logistic are its own approximations, within a few float32
+    // ulps of the unary kernels' std::tanh / exp (tests/compile/fuse_matmul_activation_test).
     dnnl::post_ops ops;
     if (e.bias) ops.append_binary(dnnl::algorithm::binary_add, bias_desc(p));
-    if (e.activation == MatmulActivation::Relu) {
-      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    switch (e.activation) {
+      case MatmulActivation::None:
+        break;
+      case MatmulActivation::Relu:
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        break;
+      case MatmulActivation::Tanh:
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f);
+        break;
+      case MatmulActivation::Logistic:
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
+        break;
     }
     attr.set_post_ops(ops);
   }
@@ -361,6 +373,31 @@ struct MatmulPlan::Impl {
   int64_t b_at = 0, c_at = 0, inner_at = 0;
 };
 
+// What a oneDNN primitive executes on: memory objects describing the operands.  A BoundMatmul
+// makes them once, without data, and points them at the operands on every run.
+struct MatmulPlan::Args {
+  dnnl::memory a, b, c, scratch, bias;
+  std::unique_ptr<Args> f32;  // OneDnnViaF32: the inner float32 plan's
+};
+
+std::unique_ptr<MatmulPlan::Args> MatmulPlan::make_args(const Impl& im) {
+  auto args = std::make_unique<Args>();
+  if (im.empty) return args;
+  if (im.backend == MatmulBackend::OneDnn && !im.sgemm) {
+    dnnl::engine& eng = engine();
+    args->a = dnnl::memory(im.a_md, eng, DNNL_MEMORY_NONE);
+    args->b = dnnl::memory(im.b_md, eng, DNNL_MEMORY_NONE);
+    args->c = dnnl::memory(im.c_md, eng, DNNL_MEMORY_NONE);
+    if (im.scratch_bytes > 0) args->scratch = dnnl::memory(im.scratch_md, eng, DNNL_MEMORY_NONE);
+    if (im.post_ops && im.epilogue.bias) {
+      args->bias = dnnl::memory(bias_desc(im.problem), eng, DNNL_MEMORY_NONE);
+    }
+  } else if (im.backend == MatmulBackend::OneDnnViaF32) {
+    args->f32 = make_args(*im.f32->impl_);
+  }
+  return args;
+}
+
 MatmulPlan MatmulPlan::create(const MatmulProblem& p, const MatmulEpilogue& epilogue) {
   auto impl = std::make_shared<Impl>();
   impl->problem = p;
@@ -432,6 +469,11 @@ int MatmulPlan::threads() const { return impl_->threads; }
 
 void MatmulPlan::execute(const void* a, const void* b, void* c, void* scratch,
                          const void* bias) const {
+  run(a, b, c, scratch, bias, nullptr);
+}
+
+void MatmulPlan::run(const void* a, const void* b, void* c, void* scratch, const void* bias,
+                     Args* args) const {
   const Impl& im = *impl_;
   const MatmulProblem& p = im.problem;
   if (im.epilogue.bias && bias == nullptr) {
@@ -441,7 +483,7 @@ void MatmulPlan::execute(const void* a, const void* b, void* c, void* scratch,
     const int64_t count = p.batch_count() * p.m * p.n;
     if (count > 0) std::memset(c, 0, static_cast<size_t>(count * itemsize(p.out_dtype)));
   } else {
-    execute_product(a, b, c, scratch, bias);
+    execute_product(a, b, c, scratch, bias, args);
   }
   if (!im.post_ops) {
     apply_matmul_epilogue(im.epilogue, p.out_dtype, p.batch_count() * p.m, p.n, c, bias);
@@ -449,7 +491,7 @@ void MatmulPlan::execute(const void* a, const void* b, void* c, void* scratch,
 }
 
 void MatmulPlan::execute_product(const void* a, const void* b, void* c, void* scratch,
-                                 const void* bias) const {
+                                 const void* bias, Args* args) const {
   const Impl& im = *impl_;
   const MatmulProblem& p = im.problem;
   switch (im.backend) {
@@ -468,22 +510,32 @@ void MatmulPlan::execute_product(const void* a, const void* b, void* c, void* sc
         run_sgemm(*im.sgemm, p, a, b, c);
         return;
       }
-      dnnl::engine& eng = engine();
-      std::unordered_map<int, dnnl::memory> args;
-      args.emplace(DNNL_ARG_SRC, dnnl::memory(im.a_md, eng, const_cast<void*>(a)));
-      args.emplace(DNNL_ARG_WEIGHTS, dnnl::memory(im.b_md, eng, const_cast<void*>(b)));
-      args.emplace(DNNL_ARG_DST, dnnl::memory(im.c_md, eng, c));
-      if (im.scratch_bytes > 0) {
-        args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(im.scratch_md, eng, scratch));
-      }
+      // One-off callers get memory objects for this call only.
+      std::unique_ptr<Args> own = args == nullptr ? make_args(im) : nullptr;
+      Args& m = args != nullptr ? *args : *own;
+      dnnl::stream& stream = thread_stream();
+      dnnl_exec_arg_t list[5];
+      int n = 0;
+      dnnl_status_t status = dnnl_success;
+      auto add = [&](int arg, const dnnl::memory& mem, const void* data) {
+        if (status == dnnl_success) {
+          status = dnnl_memory_set_data_handle_v2(mem.get(), const_cast<void*>(data), stream.get());
+        }
+        list[n++] = {arg, mem.get()};
+      };
+      add(DNNL_ARG_SRC, m.a, a);
+      add(DNNL_ARG_WEIGHTS, m.b, b);
+      add(DNNL_ARG_DST, m.c, c);
+      if (im.scratch_bytes > 0) add(DNNL_ARG_SCRATCHPAD, m.scratch, scratch);
       if (im.post_ops && im.epilogue.bias) {
-        args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                     dnnl::memory(bias_desc(p), eng, const_cast<void*>(bias)));
+        add(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, m.bias, bias);
       }
-      try {
-        im.primitive.execute(thread_stream(), args);
-      } catch (const dnnl::error& e) {
-        fail("dot_general", "oneDNN matmul failed for ", to_string(p), ": ", e.what());
+      if (status == dnnl_success) {
+        status = dnnl_primitive_execute(im.primitive.get(), stream.get(), n, list);
+      }
+      if (status != dnnl_success) {
+        fail("dot_general", "oneDNN matmul failed for ", to_string(p), " (status ",
+             static_cast<int>(status), ")");
       }
       return;
     }
@@ -495,7 +547,7 @@ void MatmulPlan::execute_product(const void* a, const void* b, void* c, void* sc
       auto* c32 = direct ? static_cast<float*>(c) : reinterpret_cast<float*>(base + im.c_at);
       stage_f32(a, p.dtype, im.a_layout, a32);
       stage_f32(b, p.dtype, im.b_layout, b32);
-      im.f32->execute(a32, b32, c32, base + im.inner_at);
+      im.f32->run(a32, b32, c32, base + im.inner_at, nullptr, args ? args->f32.get() : nullptr);
       if (!direct) {
         visit_dtype(p.out_dtype, [&](auto tag) {
           using S = decltype(tag);
@@ -529,6 +581,18 @@ void MatmulPlan::execute(const void* a, const void* b, void* c) const {
     const std::shared_ptr<Buffer> buffer = Buffer::allocate(bytes);
     execute(a, b, c, buffer->data());
   }
+}
+
+// ---------------------------------------------------------------- BoundMatmul
+BoundMatmul::BoundMatmul(MatmulPlan plan)
+    : plan_(std::move(plan)),
+      args_(MatmulPlan::make_args(*plan_.impl_)),
+      scratch_(plan_.scratch_bytes() > 0 ? Buffer::allocate(plan_.scratch_bytes()) : nullptr) {}
+
+BoundMatmul::~BoundMatmul() = default;
+
+void BoundMatmul::execute(const void* a, const void* b, void* c, const void* bias) {
+  plan_.run(a, b, c, scratch_ ? scratch_->data() : nullptr, bias, args_.get());
 }
 
 // ---------------------------------------------------------------- plan cache

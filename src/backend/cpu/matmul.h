@@ -6,9 +6,10 @@
 // oneDNN batch broadcast.
 //
 // A MatmulPlan is the problem plus what executes it (oneDNN descriptors and primitive, dnnl_sgemm,
-// or the reference loop): created once, executed many times with raw pointers and no allocation
-// when the caller supplies the scratch memory.  The compiled executor creates plans at compile
-// time; eager calls go through a small thread-safe cache of plans keyed by the problem.
+// or the reference loop): created once, executed many times with raw pointers.  The compiled
+// executor creates plans at compile time and runs each through a BoundMatmul, which allocates
+// nothing per run; eager calls go through a small thread-safe cache of plans keyed by the
+// problem.
 #pragma once
 
 #include <cstddef>
@@ -59,18 +60,20 @@ const char* name(MatmulBackend backend);
 // Work fused onto the product while C is still in cache: C[b, m, :] += bias (a dense vector of n
 // elements of C's dtype, broadcast over batch and m), then the activation.  oneDNN primitives take
 // it as post-ops; dnnl_sgemm, the float32 staging and the reference loop apply it right after the
-// product (apply_matmul_epilogue, matmul_epilogue.cpp).
-enum class MatmulActivation { None, Relu };
+// product (apply_matmul_epilogue, matmul_epilogue.cpp).  tanh and logistic are for floating
+// dtypes only, as the unary primitives they replace.
+enum class MatmulActivation { None, Relu, Tanh, Logistic };
 struct MatmulEpilogue {
   bool bias = false;
   MatmulActivation activation = MatmulActivation::None;
   bool empty() const { return !bias && activation == MatmulActivation::None; }
   bool operator==(const MatmulEpilogue&) const = default;
 };
-const char* name(MatmulActivation activation);  // "relu", ...
+const char* name(MatmulActivation activation);  // "relu", "tanh", ...
 
-// The epilogue on a dense [rows, n] block of `dtype` (any dtype but bool for relu), in place.
-// relu is max(x, 0) as the elementwise maximum computes it: NaN stays NaN.
+// The epilogue on a dense [rows, n] block of `dtype` (any dtype but bool for relu, floating
+// dtypes for tanh and logistic), in place.  relu is max(x, 0) as the elementwise maximum computes
+// it (NaN stays NaN); tanh and logistic run the unary kernels' own loops.
 void apply_matmul_epilogue(const MatmulEpilogue& epilogue, DType dtype, int64_t rows, int64_t n,
                            void* c, const void* bias);
 
@@ -108,11 +111,40 @@ class MatmulPlan {
   void execute(const void* a, const void* b, void* c) const;
 
  private:
-  // The product alone, by backend (the epilogue is execute's).
-  void execute_product(const void* a, const void* b, void* c, void* scratch,
-                       const void* bias) const;
+  friend class BoundMatmul;
   struct Impl;
+  struct Args;  // one caller's oneDNN memory objects (BoundMatmul)
+  static std::unique_ptr<Args> make_args(const Impl& impl);
+  // execute, with `args` (or, when null, memory objects made for this call).
+  void run(const void* a, const void* b, void* c, void* scratch, const void* bias,
+           Args* args) const;
+  // The product alone, by backend (the epilogue is run's).
+  void execute_product(const void* a, const void* b, void* c, void* scratch, const void* bias,
+                       Args* args) const;
   std::shared_ptr<const Impl> impl_;
+};
+
+// A plan bound to one caller, which runs it many times without allocating: it owns the scratch
+// memory and, for oneDNN primitives, memory objects made once and only pointed at the operands
+// on each run, which go to dnnl_primitive_execute in a fixed argument array.  (oneDNN's execute
+// still builds its own argument map inside the library on every call; no caller can avoid
+// that.)  The compiled executor holds one per matrix-product kernel.  Not thread-safe: one
+// execution at a time.
+class BoundMatmul {
+ public:
+  explicit BoundMatmul(MatmulPlan plan);
+  ~BoundMatmul();
+  BoundMatmul(const BoundMatmul&) = delete;
+  BoundMatmul& operator=(const BoundMatmul&) = delete;
+
+  const MatmulPlan& plan() const { return plan_; }
+  // As MatmulPlan::execute, with the owned scratch memory.
+  void execute(const void* a, const void* b, void* c, const void* bias = nullptr);
+
+ private:
+  MatmulPlan plan_;
+  std::unique_ptr<MatmulPlan::Args> args_;
+  std::shared_ptr<Buffer> scratch_;
 };
 
 // The eager path's plan cache: a plan per (problem, thread count), created on first use

@@ -13,9 +13,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "backend/cpu/parallel.h"
 #include "backend/cpu/strided.h"
@@ -161,25 +163,25 @@ struct Plan {
   bool ok = true;
 };
 
-Plan plan_loops(const Array& x, const std::vector<bool>& reduced) {
-  const int nd = x.ndim();
+Plan plan_loops(const Shape& shape, const Strides& strides, const std::vector<bool>& reduced) {
+  const int nd = static_cast<int>(shape.size());
   std::vector<int64_t> out_strides(static_cast<size_t>(nd), 0);
   for (int64_t i = nd - 1, stride = 1; i >= 0; --i) {
     if (!reduced[static_cast<size_t>(i)]) {
       out_strides[static_cast<size_t>(i)] = stride;
-      stride *= x.shape()[static_cast<size_t>(i)];
+      stride *= shape[static_cast<size_t>(i)];
     }
   }
   Plan plan;
   std::vector<Dim> sorted;
   for (int i = 0; i < nd; ++i) {
     const auto u = static_cast<size_t>(i);
-    if (x.shape()[u] == 1) continue;
-    if (reduced[u] && x.strides()[u] == 0) {
-      plan.repeat *= x.shape()[u];
+    if (shape[u] == 1) continue;
+    if (reduced[u] && strides[u] == 0) {
+      plan.repeat *= shape[u];
       continue;
     }
-    sorted.push_back({x.shape()[u], x.strides()[u], out_strides[u], reduced[u]});
+    sorted.push_back({shape[u], strides[u], out_strides[u], reduced[u]});
   }
   auto key = [](const Dim& d) {
     return d.in_stride == 0 ? std::numeric_limits<int64_t>::max() : std::abs(d.in_stride);
@@ -203,10 +205,12 @@ Plan plan_loops(const Array& x, const std::vector<bool>& reduced) {
   return plan;
 }
 
+// Odometer bounds and indices, one per loop axis (inline: no allocation per run).
+using Box = SmallVector<int64_t>;
+
 // Runs the loop nest over the box [lo, hi) of `dims`, folding into `out`.
 template <typename Op, typename T>
-void run_box(const std::vector<Dim>& dims, const std::vector<int64_t>& lo,
-             const std::vector<int64_t>& hi, const T* in, T* out) {
+void run_box(const std::vector<Dim>& dims, const Box& lo, const Box& hi, const T* in, T* out) {
   const int n = static_cast<int>(dims.size());
   int64_t in_off = 0, out_off = 0;
   for (int d = 0; d < n; ++d) {
@@ -216,7 +220,7 @@ void run_box(const std::vector<Dim>& dims, const std::vector<int64_t>& lo,
   }
   const Dim& inner = dims[n - 1];
   const int64_t len = hi[n - 1] - lo[n - 1];
-  std::vector<int64_t> idx(lo.begin(), lo.end());
+  Box idx = lo;
   while (true) {
     if (inner.reduced) {
       out[out_off] = Op::combine(out[out_off], fold_run<Op>(in + in_off, len));
@@ -238,10 +242,13 @@ void run_box(const std::vector<Dim>& dims, const std::vector<int64_t>& lo,
   }
 }
 
+// `partial` holds the per-chunk partial results of a split reduced axis; it grows (rarely:
+// only when the thread count rises) and is reused by every run.
 template <typename Op, typename T>
-void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t out_size) {
+void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t out_size,
+                    std::vector<std::byte>& partial) {
   const int n = static_cast<int>(dims.size());
-  std::vector<int64_t> lo(static_cast<size_t>(n), 0), hi(static_cast<size_t>(n));
+  Box lo(static_cast<size_t>(n), 0), hi(static_cast<size_t>(n), 0);
   int64_t total = 1;
   for (int d = 0; d < n; ++d) total *= (hi[d] = dims[d].size);
   const int threads = omp_in_parallel() ? 1 : thread_count();
@@ -263,7 +270,7 @@ void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t o
     parallel_for(
         best_items,
         [&](int64_t begin, int64_t end) {
-          std::vector<int64_t> l = lo, h = hi;
+          Box l = lo, h = hi;
           l[best] = begin * unit;
           h[best] = std::min(dims[best].size, end * unit);
           run_box<Op>(dims, l, h, in, out);
@@ -282,42 +289,40 @@ void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t o
     run_box<Op>(dims, lo, hi, in, out);
     return;
   }
-  std::vector<T> partial(static_cast<size_t>((chunks - 1) * out_size), Op::identity());
+  const auto partial_count = static_cast<size_t>((chunks - 1) * out_size);
+  if (partial.size() < partial_count * sizeof(T)) partial.resize(partial_count * sizeof(T));
+  T* const part = reinterpret_cast<T*>(partial.data());
+  std::fill(part, part + partial_count, Op::identity());
   // One chunk per item: the chunk boundaries depend only on `chunks`, not on how
   // parallel_for groups items, so the result is fixed for a given thread count.
   parallel_for(
       chunks,
       [&](int64_t begin, int64_t end) {
         for (int64_t c = begin; c < end; ++c) {
-          std::vector<int64_t> l = lo, h = hi;
+          Box l = lo, h = hi;
           l[r] = dims[r].size * c / chunks;
           h[r] = dims[r].size * (c + 1) / chunks;
-          run_box<Op>(dims, l, h, in, c == 0 ? out : partial.data() + (c - 1) * out_size);
+          run_box<Op>(dims, l, h, in, c == 0 ? out : part + (c - 1) * out_size);
         }
       },
       kParallelGrain);
   for (int64_t c = 1; c < chunks; ++c) {
-    fold_row<Op>(out, 1, partial.data() + (c - 1) * out_size, out_size);
+    fold_row<Op>(out, 1, part + (c - 1) * out_size, out_size);
   }
 }
 
-// x is viewed as elements of type T (the same bytes as its storage, or the unsigned twin of an
-// integer type); out is a dense buffer of out_size T.
+// Folds `in` (laid out as `plan` says) into out_size elements of T (the same bytes as the
+// storage, or the unsigned twin of an integer type).
 template <typename Op, typename T>
-void reduce_as(const Array& x, const std::vector<bool>& reduced, T* out, int64_t out_size) {
+void reduce_as(const Plan& plan, int64_t in_size, const void* in_data, T* out, int64_t out_size,
+               std::vector<std::byte>& partial) {
   std::fill(out, out + out_size, Op::identity());
-  if (x.size() == 0) return;  // an empty reduction: the identity
-  Array src = x;
-  Plan plan = plan_loops(src, reduced);
-  if (!plan.ok) {
-    src = contiguous_copy(x, x.dtype());
-    plan = plan_loops(src, reduced);
-  }
-  const T* in = static_cast<const T*>(src.data());
+  if (in_size == 0) return;  // an empty reduction: the identity
+  const T* in = static_cast<const T*>(in_data);
   if (plan.dims.empty()) {  // one distinct element (and one output), possibly repeated
     out[0] = Op::combine(out[0], in[0]);
   } else {
-    reduce_planned<Op>(plan.dims, in, out, out_size);
+    reduce_planned<Op>(plan.dims, in, out, out_size, partial);
   }
   if (plan.repeat != 1) {
     for (int64_t i = 0; i < out_size; ++i) out[i] = Op::repeat(out[i], plan.repeat);
@@ -325,54 +330,110 @@ void reduce_as(const Array& x, const std::vector<bool>& reduced, T* out, int64_t
 }
 
 template <typename T>
-void reduce_typed(ReduceOp op, const Array& x, const std::vector<bool>& reduced, T* out,
-                  int64_t out_size) {
+void reduce_typed(ReduceOp op, const Plan& plan, int64_t in_size, const void* in, T* out,
+                  int64_t out_size, std::vector<std::byte>& partial) {
   switch (op) {
     case ReduceOp::Sum:
-      return reduce_as<SumOp<T>>(x, reduced, out, out_size);
+      return reduce_as<SumOp<T>>(plan, in_size, in, out, out_size, partial);
     case ReduceOp::Max:
-      return reduce_as<ExtremeOp<T, true>>(x, reduced, out, out_size);
+      return reduce_as<ExtremeOp<T, true>>(plan, in_size, in, out, out_size, partial);
     case ReduceOp::Min:
-      return reduce_as<ExtremeOp<T, false>>(x, reduced, out, out_size);
+      return reduce_as<ExtremeOp<T, false>>(plan, in_size, in, out, out_size, partial);
   }
+}
+
+bool is_16bit(DType d) {
+  return d == DType::Float16 || d == DType::BFloat16;
 }
 
 }  // namespace
 
-void reduce(ReduceOp op, const Array& x, const std::vector<int>& axes, const Array& out) {
-  const int64_t out_size = out.size();
-  if (out_size == 0) return;
-  std::vector<bool> reduced(static_cast<size_t>(x.ndim()), false);
+struct ReduceKernel::State {
+  ReduceOp op;
+  DType dtype;
+  int64_t size = 0;    // elements of the operand
   bool folds = false;  // does any output combine more (or fewer) than one element?
+  Plan plan;
+  // Where the loop nest reads when the operand is not read in place: a float32 copy of a 16-bit
+  // operand (then `wide_out` receives the float32 result), or a dense copy of a view whose
+  // innermost axis is not contiguous.
+  Array staging, wide_out;
+  std::vector<std::byte> partial;
+};
+
+ReduceKernel::ReduceKernel(ReduceOp op, const Shape& shape, const Strides& strides, DType dtype,
+                           const std::vector<int>& axes)
+    : state_(std::make_unique<State>()) {
+  State& st = *state_;
+  st.op = op;
+  st.dtype = dtype;
+  st.size = detail::shape_size(shape);
+  std::vector<bool> reduced(shape.size(), false);
+  Shape out_shape;
   for (int a : axes) {
     reduced[static_cast<size_t>(a)] = true;
-    folds = folds || x.shape()[static_cast<size_t>(a)] != 1;
+    st.folds = st.folds || shape[static_cast<size_t>(a)] != 1;
   }
-  if (!folds) {  // only size-1 axes reduced: the same elements in the same row-major order
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (!reduced[i]) out_shape.push_back(shape[i]);
+  }
+  // Only size-1 axes reduced: run() copies the same elements in the same row-major order.
+  if (!st.folds) return;
+  if (is_16bit(dtype)) {
+    // Widen once to float32 (exact), reduce there, round once at the end.
+    st.staging = detail::empty(shape, DType::Float32);
+    st.wide_out = detail::empty(out_shape, DType::Float32);
+  } else {
+    st.plan = plan_loops(shape, strides, reduced);
+    if (!st.plan.ok) st.staging = detail::empty(shape, dtype);
+  }
+  if (st.staging.valid()) {
+    st.plan = plan_loops(shape, st.staging.strides(), reduced);
+  }
+}
+
+ReduceKernel::~ReduceKernel() = default;
+
+void ReduceKernel::run(const Array& x, const Array& out) {
+  State& st = *state_;
+  const int64_t out_size = out.size();
+  if (out_size == 0) return;
+  if (!st.folds) {
     copy_into(x, out);
     return;
   }
+  const void* in = nullptr;  // an empty operand is never read
+  if (st.size > 0 && st.staging.valid()) {
+    copy_into(x, st.staging);
+    in = st.staging.data();
+  } else if (st.size > 0) {
+    in = x.data();
+  }
   void* dst = detail::mutable_data(out);
-  visit_dtype(x.dtype(), [&](auto tag) {
+  visit_dtype(st.dtype, [&](auto tag) {
     using S = decltype(tag);
     if constexpr (std::is_same_v<S, float16_t> || std::is_same_v<S, bfloat16_t>) {
-      // Widen once to float32 (exact), reduce there, round once at the end.
-      const Array wide = contiguous_copy(x, DType::Float32);
-      const Array acc = detail::empty(out.shape(), DType::Float32);
-      reduce_typed(op, wide, reduced, static_cast<float*>(detail::mutable_data(acc)), out_size);
-      copy_into(acc, out);
+      reduce_typed(st.op, st.plan, st.size, in,
+                   static_cast<float*>(detail::mutable_data(st.wide_out)), out_size, st.partial);
+      copy_into(st.wide_out, out);
     } else if constexpr (std::is_same_v<S, bool>) {
-      reduce_typed(op, x, reduced, static_cast<uint8_t*>(dst), out_size);  // bytes holding 0 / 1
+      // bytes holding 0 / 1
+      reduce_typed(st.op, st.plan, st.size, in, static_cast<uint8_t*>(dst), out_size, st.partial);
     } else if constexpr (std::is_integral_v<S>) {
-      if (op == ReduceOp::Sum) {  // signed and unsigned twins may alias: wrap-around sums
-        reduce_typed(op, x, reduced, static_cast<std::make_unsigned_t<S>*>(dst), out_size);
+      if (st.op == ReduceOp::Sum) {  // signed and unsigned twins may alias: wrap-around sums
+        reduce_typed(st.op, st.plan, st.size, in, static_cast<std::make_unsigned_t<S>*>(dst),
+                     out_size, st.partial);
       } else {
-        reduce_typed(op, x, reduced, static_cast<S*>(dst), out_size);
+        reduce_typed(st.op, st.plan, st.size, in, static_cast<S*>(dst), out_size, st.partial);
       }
     } else {
-      reduce_typed(op, x, reduced, static_cast<S*>(dst), out_size);
+      reduce_typed(st.op, st.plan, st.size, in, static_cast<S*>(dst), out_size, st.partial);
     }
   });
+}
+
+void reduce(ReduceOp op, const Array& x, const std::vector<int>& axes, const Array& out) {
+  ReduceKernel(op, x.shape(), x.strides(), x.dtype(), axes).run(x, out);
 }
 
 // ---------------------------------------------------------------- argmax / argmin
@@ -445,7 +506,7 @@ void arg_dense(const T* x, int64_t outer, int64_t n, int64_t inner, int32_t* out
 
 }  // namespace
 
-void arg_reduce(bool is_max, const Array& x, int axis, const Array& out) {
+void arg_reduce(bool is_max, const Array& x, int axis, const Array& out, const Array* staging) {
   if (out.size() == 0) return;
   const auto ax = static_cast<size_t>(axis);
   const int64_t n = x.shape()[ax];
@@ -458,7 +519,15 @@ void arg_reduce(bool is_max, const Array& x, int axis, const Array& out) {
     constexpr bool kHalf = std::is_same_v<S, float16_t> || std::is_same_v<S, bfloat16_t>;
     using T =
         std::conditional_t<kHalf, float, std::conditional_t<std::is_same_v<S, bool>, uint8_t, S>>;
-    const Array src = kHalf ? contiguous_copy(x, DType::Float32) : contiguous(x);
+    Array src;
+    if (!kHalf && x.is_contiguous()) {
+      src = x;
+    } else if (staging != nullptr) {
+      copy_into(x, *staging);
+      src = *staging;
+    } else {
+      src = contiguous_copy(x, kHalf ? DType::Float32 : x.dtype());
+    }
     const T* data = static_cast<const T*>(src.data());
     if (is_max) {
       arg_dense<T, true>(data, outer, n, inner, dst);

@@ -8,18 +8,24 @@
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "backend/cpu/dispatch.h"
+#include "backend/cpu/small_vector.h"
 #include "strata/core/array.h"
 
 namespace strata::cpu {
 
 class StridedReader {
  public:
-  explicit StridedReader(const Array& a) : base_(a.data()), dtype_(a.dtype()) {
-    const Shape& shape = a.shape();
-    const Strides& strides = a.strides();
+  explicit StridedReader(const Array& a)
+      : StridedReader(a.shape(), a.strides(), a.dtype(), a.data()) {}
+  // A reader of the view (shape, strides) of `dtype` elements whose first element is at `base`.
+  // Kernels prepared for a fixed layout make it once, without data, and rebase() it every run.
+  StridedReader(std::span<const int64_t> shape, std::span<const int64_t> strides, DType dtype,
+                const void* base = nullptr)
+      : base_(base), dtype_(dtype) {
     for (size_t i = 0; i < shape.size(); ++i) {
       if (shape[i] == 1) continue;  // size-1 axes never move the cursor
       if (!dims_.empty() && strides_.back() == strides[i] * shape[i]) {
@@ -36,6 +42,7 @@ class StridedReader {
   bool dense() const { return dims_.empty() || (dims_.size() == 1 && strides_[0] == 1); }
   DType dtype() const { return dtype_; }
   const void* base() const { return base_; }
+  void rebase(const void* base) { base_ = base; }
 
   // Copies elements [begin, begin + n) in row-major order into out[0, n), converting to C.
   template <typename C>
@@ -57,7 +64,7 @@ class StridedReader {
     }
     const int nd = static_cast<int>(dims_.size());
     // Multi-index of `begin` and the matching storage offset.
-    std::vector<int64_t> index(nd);
+    SmallVector<int64_t> index(static_cast<size_t>(nd), 0);
     int64_t offset = 0;
     int64_t rest = begin;
     for (int d = nd - 1; d >= 0; --d) {
@@ -99,8 +106,8 @@ class StridedReader {
 
   const void* base_;
   DType dtype_;
-  std::vector<int64_t> dims_;
-  std::vector<int64_t> strides_;
+  SmallVector<int64_t> dims_;  // merged axes: no allocation up to kInlineAxes of them
+  SmallVector<int64_t> strides_;
 };
 
 // Stores a dense run of compute-type values into a dense output of storage type S.
@@ -115,6 +122,9 @@ void write_converted(const C* src, int64_t n, S* dst) {
 
 // Copies (and converts) any view `src` into the dense array `dst` of the same shape, in parallel.
 void copy_into(const Array& src, const Array& dst);
+// The same from a reader (prepared kernels keep one per strided operand and rebase it): every
+// element it reads, in row-major order, into the dense `dst` of as many elements.
+void copy_into(const StridedReader& src, const Array& dst);
 // Materialises any view as a fresh contiguous array of the same (or another) dtype.
 Array contiguous_copy(const Array& a, DType dtype);
 inline Array contiguous(const Array& a) {
