@@ -1,8 +1,35 @@
 #include "compile/dce.h"
 
+#include <memory>
+
 #include "compile/graph_util.h"
+#include "primitives/scan.h"
 
 namespace strata::compile {
+
+namespace {
+
+// The same scan over a body that no longer produces the ys `live` marks dead (results are
+// [carry | ys]; carries always stay, the next iteration reads them), or nullptr when every ys is
+// live.  Dropping them matters for memory, not only for time: a scan's results all need storage,
+// so an unused ys would still get a stacked buffer of `length` rows.
+prim::PrimitivePtr without_dead_ys(const prim::Scan& scan, const std::vector<ValueId>& results,
+                                   const std::vector<char>& live) {
+  const ir::Graph& body = scan.body();
+  const size_t num_carry = static_cast<size_t>(scan.scan_params().num_carry);
+  std::vector<ValueId> outputs;
+  for (size_t j = 0; j < results.size(); ++j) {
+    if (j < num_carry || live[static_cast<size_t>(results[j])]) {
+      outputs.push_back(body.outputs()[j]);
+    }
+  }
+  if (outputs.size() == results.size()) return nullptr;
+  ir::Graph pruned = body;
+  pruned.set_outputs(std::move(outputs));
+  return prim::make<prim::Scan>(std::make_shared<const ir::Graph>(dce(pruned)), scan.scan_params());
+}
+
+}  // namespace
 
 Graph dce(const Graph& graph) {
   std::vector<char> live(static_cast<size_t>(graph.num_values()), 0);
@@ -23,7 +50,24 @@ Graph dce(const Graph& graph) {
     if (live[static_cast<size_t>(v)]) copy.copy_constant(v, value);
   }
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (keep[i]) copy.copy_op(ops[i]);
+    if (!keep[i]) continue;
+    const ir::Op& op = ops[i];
+    const auto* scan = dynamic_cast<const prim::Scan*>(op.primitive.get());
+    prim::PrimitivePtr pruned = scan ? without_dead_ys(*scan, op.results, live) : nullptr;
+    if (!pruned) {
+      copy.copy_op(op);
+      continue;
+    }
+    std::vector<ValueId> operands;
+    for (ValueId v : op.operands) operands.push_back(copy.map(v));
+    const std::vector<ValueId> results = copy.add_op(std::move(pruned), std::move(operands));
+    const auto num_carry = static_cast<size_t>(scan->scan_params().num_carry);
+    size_t next = 0;
+    for (size_t j = 0; j < op.results.size(); ++j) {
+      if (j < num_carry || live[static_cast<size_t>(op.results[j])]) {
+        copy.alias(op.results[j], results[next++]);
+      }
+    }
   }
   return copy.finish();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "backend/cpu/strided.h"
 #include "compile/working_memory.h"
@@ -54,6 +55,56 @@ void copy_kernel(const std::vector<Array>& in, const std::vector<Array>& out) {
 int64_t value_bytes(const prim::ValueType& t) {
   return detail::shape_size(t.shape) * itemsize(t.dtype);
 }
+
+// Best-fit placement of blocks in the arena: a new block goes into the smallest free gap between
+// live blocks that holds it (the lowest offset among equal gaps), or else right after the last
+// live block.  The free gaps are kept ordered by (size, offset), so a placement is one
+// lower_bound and a release merges with its two neighbours: O(log n) each, where scanning the
+// live blocks for every placement made compiling a graph with many live values quadratic.
+class ArenaPlanner {
+ public:
+  int64_t place(int64_t bytes) {
+    int64_t offset = end_;
+    const auto gap = gaps_.lower_bound({bytes, INT64_MIN});
+    if (gap != gaps_.end()) {
+      const auto [size, at] = *gap;
+      gaps_.erase(gap);
+      if (size > bytes) gaps_.emplace(size - bytes, at + bytes);
+      offset = at;
+    } else {
+      end_ += bytes;
+    }
+    live_.emplace(offset, bytes);
+    peak_ = std::max(peak_, offset + bytes);
+    return offset;
+  }
+
+  void release(int64_t offset) {
+    const auto it = live_.find(offset);
+    const int64_t block_end = offset + it->second;
+    const int64_t before = it == live_.begin() ? 0 : end_of(std::prev(it));
+    const auto next = std::next(it);
+    live_.erase(it);
+    if (before < offset) gaps_.erase({offset - before, before});
+    if (next == live_.end()) {  // the last block: the space after `before` is no gap any more
+      end_ = before;
+      return;
+    }
+    if (block_end < next->first) gaps_.erase({next->first - block_end, block_end});
+    gaps_.emplace(next->first - before, before);
+  }
+
+  int64_t peak() const { return peak_; }
+
+ private:
+  static int64_t end_of(std::map<int64_t, int64_t>::const_iterator block) {
+    return block->first + block->second;
+  }
+  std::map<int64_t, int64_t> live_;             // offset -> size of the blocks in use
+  std::set<std::pair<int64_t, int64_t>> gaps_;  // (size, offset) of the free gaps between them
+  int64_t end_ = 0;                             // end of the last live block
+  int64_t peak_ = 0;
+};
 
 }  // namespace
 
@@ -118,14 +169,32 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
   }
 
   // ---- outputs: a kernel result writes straight into the caller's storage; the first output
-  // naming it claims it (its storage becomes Output), any other output needs a copy.
+  // naming it claims it (its storage becomes Output), any other output needs a copy.  An output
+  // that is a view of a kernel result laid out as that result's own bytes in the same order (a
+  // reshape, stop_gradient, checkpoint_name, or a chain of them) claims the result the same way:
+  // the kernel then writes the output directly, with no arena block and no copy step.  The result
+  // keeps the output's storage for its whole life, so its other uses read it from there.
+  auto claimable_root = [&](ValueId v) -> ValueId {
+    const ValueInfo& vi = at(v);
+    if (vi.storage == Storage::Arena) return v;
+    if (vi.storage != Storage::View || at(vi.root).storage != Storage::Arena) return -1;
+    const prim::ValueType& root_type = g.type(vi.root);
+    const bool same_bytes =
+        vi.delta == 0 && g.type(v).dtype == root_type.dtype &&
+        detail::shape_size(g.type(v).shape) == detail::shape_size(root_type.shape) &&
+        Array(slot[static_cast<size_t>(v)]).is_contiguous();
+    return same_bytes ? vi.root : -1;
+  };
   std::vector<ValueId> copy_from(g.outputs().size(), -1);
   for (size_t i = 0; i < g.outputs().size(); ++i) {
     const ValueId v = g.outputs()[i];
     impl->output_types.push_back(g.type(v));
-    if (at(v).storage == Storage::Arena) {
-      at(v).storage = Storage::Output;
-      impl->outputs.push_back(slot[static_cast<size_t>(v)]);
+    const ValueId root = claimable_root(v);
+    if (root >= 0) {
+      // Binding the output binds the root's slot (same element offset, since the view starts at
+      // the root's first element); a view step re-points `v` itself for its own readers.
+      at(root).storage = Storage::Output;
+      impl->outputs.push_back(slot[static_cast<size_t>(root)]);
     } else {
       copy_from[i] = v;
       impl->outputs.push_back(prim::dense_layout(g.type(v)));
@@ -146,8 +215,12 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
   for (size_t v = 0; v < n; ++v) info[v].last_use = std::max(info[v].last_use, info[v].def);
 
   // ---- in place: an elementwise result may take over an operand's storage when the operand
-  // (not a view, not external) dies at this op and has the same byte size.
+  // (not a view, not external) dies at this op and has the same byte size.  `owner` is the first
+  // value of each in-place chain, the one whose block the chain shares; operands are defined
+  // before their op, so one pass in op order resolves every chain.
   std::vector<char> taken(n, 0);
+  std::vector<ValueId> owner(n);
+  for (size_t v = 0; v < n; ++v) owner[v] = static_cast<ValueId>(v);
   for (int k = 0; k < num_ops; ++k) {
     const ir::Op& op = g.ops()[static_cast<size_t>(k)];
     if (!op.primitive->can_run_in_place()) continue;
@@ -161,6 +234,7 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
         }
         taken[static_cast<size_t>(x)] = 1;
         at(r).in_place_of = x;
+        owner[static_cast<size_t>(r)] = owner[static_cast<size_t>(x)];
         ++impl->stats.num_in_place;
         break;
       }
@@ -170,56 +244,32 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
   // ---- memory plan: best fit over the arena, values released after their last use.  A chain
   // of in-place results is one block, live until the last of them dies.
   std::vector<int> block_end(n, -1);  // for block owners: the last use over the whole chain
-  for (size_t v = n; v-- > 0;) {
-    ValueId owner = static_cast<ValueId>(v);
-    while (at(owner).in_place_of >= 0) owner = at(owner).in_place_of;
-    int& end = block_end[static_cast<size_t>(owner)];
+  for (size_t v = 0; v < n; ++v) {
+    int& end = block_end[static_cast<size_t>(owner[v])];
     end = std::max(end, info[v].last_use);
   }
-  std::map<int64_t, int64_t> live;  // offset -> size of blocks in use
-  std::vector<std::pair<int, ValueId>> releases;
-  int64_t arena_bytes = 0;
-  auto release_before = [&](int k) {
-    for (auto it = releases.begin(); it != releases.end();) {
-      if (it->first < k) {
-        live.erase(at(it->second).offset);
-        it = releases.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
-  auto place = [&](int64_t bytes) {
-    int64_t best = -1, best_gap = INT64_MAX, cursor = 0;
-    for (const auto& [off, size] : live) {
-      const int64_t gap = off - cursor;
-      if (gap >= bytes && gap < best_gap) {
-        best = cursor;
-        best_gap = gap;
-      }
-      cursor = off + size;
-    }
-    if (best < 0) best = cursor;
-    arena_bytes = std::max(arena_bytes, best + bytes);
-    return best;
-  };
+  // Blocks to release before op k + 1, bucketed by k, the last op that uses them (the blocks of
+  // outputs copied at the end, used by op num_ops, are never released).
+  std::vector<std::vector<int64_t>> release_after(static_cast<size_t>(num_ops));
+  ArenaPlanner arena;
   for (int k = 0; k < num_ops; ++k) {
-    release_before(k);
+    if (k > 0) {
+      for (int64_t offset : release_after[static_cast<size_t>(k - 1)]) arena.release(offset);
+    }
     for (ValueId r : g.ops()[static_cast<size_t>(k)].results) {
       ValueInfo& ri = at(r);
       if (ri.storage != Storage::Arena) continue;
       if (ri.in_place_of >= 0) {
-        ValueId owner = ri.in_place_of;
-        while (at(owner).in_place_of >= 0) owner = at(owner).in_place_of;
-        ri.offset = at(owner).offset;
+        ri.offset = at(owner[static_cast<size_t>(r)]).offset;
         continue;
       }
       const int64_t bytes = aligned(std::max<int64_t>(value_bytes(g.type(r)), 1));
-      ri.offset = place(bytes);
-      live.emplace(ri.offset, bytes);
-      releases.emplace_back(block_end[static_cast<size_t>(r)], r);
+      ri.offset = arena.place(bytes);
+      const int end = block_end[static_cast<size_t>(r)];
+      if (end < num_ops) release_after[static_cast<size_t>(end)].push_back(ri.offset);
     }
   }
+  const int64_t arena_bytes = arena.peak();
   impl->stats.arena_bytes = arena_bytes;
   impl->arena = Buffer::allocate(std::max<int64_t>(arena_bytes, kAlign));
   for (size_t v = 0; v < n; ++v) {

@@ -10,8 +10,10 @@
 //
 // Graph inputs and outputs are "external" slots: their storage is bound before each run
 // (bind_input / bind_output), which is how a scan rebinds its body to a new slice, carry buffer
-// and ys row on every iteration without copying.  Outputs that are not results of a kernel (an
-// input passed through, a constant, a view, a value returned twice) get a copy step.
+// and ys row on every iteration without copying.  An output that is a kernel's result, or a view
+// covering such a result's bytes in their order (a reshape, stop_gradient), is written by that
+// kernel straight into the caller's storage.  Other outputs (an input passed through, a constant,
+// a strided view, a value returned twice) get a copy step.
 #pragma once
 
 #include <cstdint>

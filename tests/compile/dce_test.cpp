@@ -1,8 +1,10 @@
 #include "compile/dce.h"
 
+#include "compile/executable.h"
 #include "compile/interp.h"
 #include "primitives/elementwise.h"
 #include "primitives/layout.h"
+#include "primitives/scan.h"
 
 namespace strata {
 namespace {
@@ -65,6 +67,37 @@ TEST(Dce, LongDeadChainNeedsNoRecursion) {
   const Graph r = compile::dce(g);
   ir::verify(r);
   EXPECT_TRUE(r.ops().empty());
+}
+
+// A scan with two ys of which the graph reads one: dce keeps the scan (and its carry) but drops
+// the unread ys from the op and from its body, with the body op only that ys needed.  The
+// executor then gives the dropped ys no stacked buffer.
+TEST(Dce, DropsTheUnreadYsOfAScan) {
+  auto f = [](const Array& h0, const Array& xs) {
+    auto [h, ys] = scan(
+        [](const Array& c, const Array& x) {
+          return std::pair{c * x + 1.0, std::pair{tanh(c), exp(x)}};
+        },
+        h0, xs);
+    return std::pair{h, ys.first};
+  };
+  const Array h0 = testing::random_array({3}, DType::Float32, 1);
+  const Array xs = testing::random_array({5, 3}, DType::Float32, 2);
+  // As traced, the scan still stacks the exp ys, which nothing reads.
+  const Graph traced = trace(f, h0, xs).graph();
+  ASSERT_EQ(traced.outputs().size(), 2u);
+  const Graph r = compile::dce(traced);
+  ir::verify(r);
+  ASSERT_EQ(count_ops(r, "scan"), 1);
+  const ir::Op& op = r.ops().back();
+  const auto& scan = dynamic_cast<const prim::Scan&>(*op.primitive);
+  EXPECT_EQ(op.results.size(), 2u);  // carry and the tanh ys
+  EXPECT_EQ(scan.body().outputs().size(), 2u);
+  EXPECT_EQ(count_ops(scan.body(), "exp"), 0);
+  EXPECT_EQ(count_ops(scan.body(), "tanh"), 1);
+  testing::expect_same_results(traced, r, {h0, xs});
+  EXPECT_EQ(compile::Executable::create(r)->stats().arena_bytes, 0);
+  EXPECT_GE(compile::Executable::create(traced)->stats().arena_bytes, 5 * 3 * 4);
 }
 
 }  // namespace

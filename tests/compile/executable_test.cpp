@@ -1,0 +1,154 @@
+// The compiled executor's memory plan: outputs that are views of kernel results, and the copies
+// it still needs.
+#include "compile/executable.h"
+
+#include <gtest/gtest.h>
+
+#include "compile/interp.h"
+#include "compile/pipeline.h"
+#include "primitives/checkpoint_name.h"
+#include "primitives/elementwise.h"
+#include "primitives/layout.h"
+
+namespace strata {
+namespace {
+
+using ir::Graph;
+using ir::ValueId;
+using testing::random_array;
+using testing::to_doubles;
+
+prim::PrimitivePtr unary(cpu::UnaryOp op) {
+  return prim::make<prim::Unary>(op);
+}
+prim::PrimitivePtr reshape_p(Shape shape) {
+  return prim::make<prim::Reshape>(std::move(shape));
+}
+prim::PrimitivePtr transpose_p(std::vector<int> perm) {
+  return prim::make<prim::Transpose>(std::move(perm));
+}
+
+// Runs `g` compiled as it is (no passes, so the views under test stay in the graph) and checks
+// every output against the graph interpreter.
+compile::ExecutableStats run_and_compare(const Graph& g, const std::vector<Array>& inputs) {
+  const auto exe = compile::Executable::create(g);
+  const std::vector<Array> got = (*exe)(inputs);
+  const std::vector<Array> want = testing::run_graph(g, inputs);
+  EXPECT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size() && i < want.size(); ++i) {
+    EXPECT_EQ(got[i].shape(), want[i].shape()) << "output " << i;
+    EXPECT_EQ(to_doubles(got[i]), to_doubles(want[i])) << "output " << i;
+  }
+  return exe->stats();
+}
+
+TEST(ExecutableOutputs, ReshapeOfAKernelResultIsWrittenByTheKernel) {
+  Graph g;
+  const ValueId x = g.add_input({{4, 6}, DType::Float32});
+  const ValueId y = g.add_op1(unary(cpu::UnaryOp::Tanh), {x});
+  g.set_outputs({g.add_op1(reshape_p({2, 12}), {y})});
+  const compile::ExecutableStats s = run_and_compare(g, {random_array({4, 6}, DType::Float32, 1)});
+  EXPECT_EQ(s.num_output_copies, 0);
+  EXPECT_EQ(s.arena_bytes, 0);  // tanh's result lives in the output, not in the arena
+  EXPECT_EQ(s.num_views, 1);
+}
+
+// A chain of views that ends dense and in order (two transposes undo each other; the identity
+// markers are views too), with the result also read by two later ops.  Its last reader is an
+// elementwise op that could run in place over a dying operand: it must not, since that operand
+// is now the first output.
+TEST(ExecutableOutputs, ChainOfViewsAndIdentityMarkersKeepsTheResultInTheOutput) {
+  Graph g;
+  const ValueId x = g.add_input({{3, 4}, DType::Float32});
+  const ValueId y = g.add_op1(unary(cpu::UnaryOp::Exp), {x});
+  const ValueId back = g.add_op1(transpose_p({1, 0}), {g.add_op1(transpose_p({1, 0}), {y})});
+  const ValueId flat = g.add_op1(reshape_p({12}), {back});
+  const ValueId marked = g.add_op1(prim::make<prim::CheckpointName>("h"),
+                                   {g.add_op1(prim::make<prim::StopGradient>(), {flat})});
+  const ValueId doubled = g.add_op1(prim::make<prim::Binary>(cpu::BinaryOp::Add), {y, y});
+  const ValueId negated = g.add_op1(unary(cpu::UnaryOp::Neg), {y});  // y's last use
+  g.set_outputs({marked, doubled, negated});
+  const compile::ExecutableStats s = run_and_compare(g, {random_array({3, 4}, DType::Float32, 2)});
+  EXPECT_EQ(s.num_output_copies, 0);
+  EXPECT_EQ(s.arena_bytes, 0);
+  EXPECT_EQ(s.num_in_place, 0);
+}
+
+TEST(ExecutableOutputs, ViewsThatAreNotTheWholeResultInOrderAreCopied) {
+  const Array in = random_array({4, 6}, DType::Float32, 3);
+  {  // a transpose: the same bytes in another order
+    Graph g;
+    const ValueId y = g.add_op1(unary(cpu::UnaryOp::Tanh), {g.add_input({{4, 6}, DType::Float32})});
+    g.set_outputs({g.add_op1(transpose_p({1, 0}), {y})});
+    const compile::ExecutableStats s = run_and_compare(g, {in});
+    EXPECT_EQ(s.num_output_copies, 1);
+    EXPECT_GE(s.arena_bytes, 4 * 6 * 4);
+  }
+  {  // the first rows only: a dense view of part of the result
+    Graph g;
+    const ValueId y = g.add_op1(unary(cpu::UnaryOp::Tanh), {g.add_input({{4, 6}, DType::Float32})});
+    g.set_outputs({g.add_op1(
+        prim::make<prim::StaticSlice>(std::vector<int64_t>{0, 0}, std::vector<int64_t>{2, 6},
+                                      std::vector<int64_t>{1, 1}),
+        {y})});
+    const compile::ExecutableStats s = run_and_compare(g, {in});
+    EXPECT_EQ(s.num_output_copies, 1);
+    EXPECT_GE(s.arena_bytes, 4 * 6 * 4);
+  }
+  {  // a reshape of an input: the input is the caller's
+    Graph g;
+    g.set_outputs({g.add_op1(reshape_p({24}), {g.add_input({{4, 6}, DType::Float32})})});
+    EXPECT_EQ(run_and_compare(g, {in}).num_output_copies, 1);
+  }
+}
+
+TEST(ExecutableOutputs, TwoOutputsOfOneResultCopyOnce) {
+  const Array in = random_array({4, 6}, DType::Float32, 4);
+  for (const bool view_first : {true, false}) {
+    Graph g;
+    const ValueId y = g.add_op1(unary(cpu::UnaryOp::Sin), {g.add_input({{4, 6}, DType::Float32})});
+    const ValueId flat = g.add_op1(reshape_p({24}), {y});
+    const ValueId twice = g.add_op1(reshape_p({6, 4}), {y});
+    g.set_outputs(view_first ? std::vector<ValueId>{flat, y, twice}
+                             : std::vector<ValueId>{y, flat, twice});
+    const compile::ExecutableStats s = run_and_compare(g, {in});
+    EXPECT_EQ(s.num_output_copies, 2) << "view first: " << view_first;  // one claims, two copy
+    EXPECT_EQ(s.arena_bytes, 0) << "view first: " << view_first;
+  }
+}
+
+// A scan writes its ys row by row into its result; when the graph returns that result reshaped,
+// the rows go straight into the caller's output.  Transposed, they need a copy and the arena.
+TEST(ExecutableOutputs, ReshapedScanYsNeedNoArena) {
+  constexpr int64_t L = 6;
+  const Array h0 = random_array({2, 4}, DType::Float32, 5);
+  const Array xs = random_array({L, 2, 4}, DType::Float32, 6);
+  for (const bool flat : {true, false}) {
+    auto f = [flat](const Array& h, const Array& x) {
+      auto [last, ys] = scan(
+          [](const Array& c, const Array& row) {
+            return std::pair{tanh(c * row + 1.0), c * 2.0};
+          },
+          h, x);
+      return std::pair{last, flat ? reshape(ys, {L * 2, 4}) : transpose(ys, {1, 0, 2})};
+    };
+    const auto exe = compile::compile(trace(f, h0, xs).graph());
+    const std::vector<Array> got = (*exe)({h0, xs});
+    const auto [last, ys] = f(h0, xs);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(to_doubles(got[0]), to_doubles(last));
+    EXPECT_EQ(got[1].shape(), ys.shape());
+    EXPECT_EQ(to_doubles(got[1]), to_doubles(ys));
+    const compile::ExecutableStats& s = exe->stats();
+    if (flat) {
+      EXPECT_EQ(s.num_output_copies, 0);
+      EXPECT_EQ(s.arena_bytes, 0);
+    } else {
+      EXPECT_EQ(s.num_output_copies, 1);
+      EXPECT_GE(s.arena_bytes, L * 2 * 4 * 4);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata
