@@ -33,7 +33,10 @@ struct ExecutableStats {
   int64_t num_in_place = 0;       // results written over a dying operand
   int64_t num_output_copies = 0;  // outputs that needed a copy step
   int64_t arena_bytes = 0;        // the static plan's arena
-  int64_t nested_bytes = 0;       // working memory of nested executables (scan bodies, carries)
+  // Working memory kernels keep for themselves, reported at prepare time
+  // (compile/working_memory.h): nested executables (scan and checkpoint bodies), scan carries,
+  // staging copies of operands, oneDNN scratchpads, fused loops' scratch blocks.
+  int64_t nested_bytes = 0;
   // Planned peak of memory this executable owns while running: arena + nested (inputs and
   // outputs belong to the caller).
   int64_t planned_peak_bytes() const { return arena_bytes + nested_bytes; }

@@ -26,6 +26,12 @@ void report_working_memory(int64_t bytes) {
   if (int64_t* total = current_total()) *total += bytes;
 }
 
+Array working_array(const Shape& shape, DType dtype) {
+  Array a = detail::empty(shape, dtype);
+  report_working_memory(a.nbytes());
+  return a;
+}
+
 prim::Primitive::Kernel dense_operand_kernel(const std::vector<Array>& inputs, DenseRun run,
                                              int64_t& working_bytes) {
   std::vector<int> staged;

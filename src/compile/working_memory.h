@@ -1,5 +1,6 @@
 // Accounting for memory that kernels prepare for themselves at compile time (a scan's body
-// executable and carry buffers), so an executable's planned peak includes its nested bodies.
+// executable and carry buffers, staging copies of operands, scratch), so an executable's planned
+// peak includes everything it keeps besides its arena.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,9 @@ class WorkingMemoryScope {
 };
 
 void report_working_memory(int64_t bytes);
+
+// A dense array for a kernel's own use (staging, scratch), allocated by prepare() and reported.
+Array working_array(const Shape& shape, DType dtype);
 
 // The kernel of a primitive that runs compiled graphs on dense operands (scan, checkpoint):
 // operands that arrive as strided views (a transposed or broadcast constant) are staged into

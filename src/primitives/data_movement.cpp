@@ -4,6 +4,7 @@
 
 #include "backend/cpu/data_movement.h"
 #include "backend/cpu/strided.h"
+#include "compile/working_memory.h"
 
 namespace strata::prim {
 
@@ -77,7 +78,7 @@ Primitive::Kernel Concatenate::prepare(const std::vector<Array>& in,
   bool any = false;
   for (size_t i = 0; i < in.size(); ++i) {
     if (!cpu::window_needs_staging(in[i], out[0].shape)) continue;
-    staging[i] = detail::empty(in[i].shape(), in[i].dtype());
+    staging[i] = compile::working_array(in[i].shape(), in[i].dtype());
     any = true;
   }
   if (!any) return Primitive::prepare(in, out);
@@ -160,6 +161,7 @@ void Gather::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& ou
 Primitive::Kernel Gather::prepare(const std::vector<Array>& in,
                                   const std::vector<ValueType>& /*out*/) const {
   auto rows = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(in[1].size()));
+  compile::report_working_memory(static_cast<int64_t>(rows->size() * sizeof(int64_t)));
   return [rows](const std::vector<Array>& args, const std::vector<Array>& outs) {
     gather(args, outs, *rows);
   };
@@ -260,7 +262,7 @@ void DynamicUpdateSlice::eval_cpu(const std::vector<Array>& in,
 Primitive::Kernel DynamicUpdateSlice::prepare(const std::vector<Array>& in,
                                               const std::vector<ValueType>& out) const {
   if (!cpu::window_needs_staging(in[1], out[0].shape)) return Primitive::prepare(in, out);
-  const Array staging = detail::empty(in[1].shape(), in[1].dtype());
+  const Array staging = compile::working_array(in[1].shape(), in[1].dtype());
   return [this, staging](const std::vector<Array>& args, const std::vector<Array>& outs) {
     run(args, outs, &staging);
   };

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "backend/cpu/strided.h"
+#include "compile/working_memory.h"
 
 namespace strata::prim {
 
@@ -195,8 +196,8 @@ void run_dot_general(const Array& lhs, const Array& rhs, const Array& out, const
 namespace {
 
 // An operand of a prepared product: read in place, or copied before every run into a dense
-// staging array allocated at prepare time (laid out as planning asks, so the copy is exactly
-// what the eager path's materialize makes).
+// staging array allocated at prepare time and counted in the executable's planned peak (laid out
+// as planning asks, so the copy is exactly what the eager path's materialize makes).
 struct Operand {
   Shape shape;
   Strides strides;  // as the GEMM reads it: x's own, or the staging array's in x's axis order
@@ -212,7 +213,7 @@ struct Operand {
       st.push_back(x.strides()[ax]);
     }
     reader.emplace(s, st, x.dtype());
-    dense = detail::empty(s, x.dtype());
+    dense = compile::working_array(s, x.dtype());
     const Strides dense_strides = detail::row_major_strides(s);
     for (size_t i = 0; i < order.size(); ++i) strides[order[i]] = dense_strides[i];
   }
@@ -253,6 +254,11 @@ Primitive::Kernel prepare_dot_general(const std::vector<Array>& in, const DotDim
       cpu::MatmulPlan plan = cpu::cached_matmul_plan(layout.problem, epilogue);
       if (!plan.is_slow() || (l.reader && r.reader)) {
         p->matmul.emplace(std::move(plan));
+        // The float32 copies a 16-bit product stages through.  oneDNN's scratchpad is not
+        // counted: it is the library's workspace, like the one dnnl_sgemm allocates inside itself
+        // on every call (which nothing here sees), so counting it would make the planned peak
+        // depend on which of its kernels oneDNN picked for a product.
+        compile::report_working_memory(p->matmul->plan().staging_bytes());
         break;
       }
       layout.copy_lhs = !l.reader;

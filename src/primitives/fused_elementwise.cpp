@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "compile/working_memory.h"
 #include "primitives/elementwise.h"
 
 namespace strata::prim {
@@ -166,6 +167,7 @@ void FusedElementwise::eval_cpu(const std::vector<Array>& in, const std::vector<
 Primitive::Kernel FusedElementwise::prepare(const std::vector<Array>& in,
                                             const std::vector<ValueType>& /*out*/) const {
   auto k = std::make_shared<cpu::FusedKernel>(kernel(in));
+  compile::report_working_memory(k->scratch_bytes());
   return
       [k](const std::vector<Array>& args, const std::vector<Array>& outs) { k->run(args, outs); };
 }

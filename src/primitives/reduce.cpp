@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "compile/working_memory.h"
 #include "primitives/layout.h"
 #include "strata/ops.h"
 
@@ -74,6 +75,7 @@ Primitive::Kernel Reduce::prepare(const std::vector<Array>& in,
                                   const std::vector<ValueType>& /*out*/) const {
   auto k = std::make_shared<cpu::ReduceKernel>(op_, in[0].shape(), in[0].strides(), in[0].dtype(),
                                                axes_);
+  compile::report_working_memory(k->staging_bytes());
   return [k](const std::vector<Array>& args, const std::vector<Array>& outs) {
     k->run(args[0], outs[0]);
   };
@@ -109,7 +111,7 @@ Primitive::Kernel ArgReduce::prepare(const std::vector<Array>& in,
                                      const std::vector<ValueType>& out) const {
   const DType staged = cpu::arg_staging_dtype(in[0].dtype());
   if (in[0].is_contiguous() && staged == in[0].dtype()) return Primitive::prepare(in, out);
-  const Array staging = detail::empty(in[0].shape(), staged);
+  const Array staging = compile::working_array(in[0].shape(), staged);
   return [this, staging](const std::vector<Array>& args, const std::vector<Array>& outs) {
     cpu::arg_reduce(is_max_, args[0], axis_, outs[0], &staging);
   };

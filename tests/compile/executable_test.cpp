@@ -1,5 +1,5 @@
-// The compiled executor's memory plan: outputs that are views of kernel results, and the copies
-// it still needs.
+// The compiled executor's memory plan: outputs that are views of kernel results, the copies it
+// still needs, and the working memory kernels report into the planned peak.
 #include "compile/executable.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include "compile/interp.h"
 #include "compile/pipeline.h"
 #include "primitives/checkpoint_name.h"
+#include "primitives/dot_general.h"
 #include "primitives/elementwise.h"
 #include "primitives/layout.h"
 
@@ -148,6 +149,29 @@ TEST(ExecutableOutputs, ReshapedScanYsNeedNoArena) {
       EXPECT_GE(s.arena_bytes, L * 2 * 4 * 4);
     }
   }
+}
+
+// lhs (4, 16, 96) contracted over axes 0 and 2: the two axes are not one stride pattern, so the
+// GEMM cannot read lhs as it is and the kernel copies it into a staging array at every run.  That
+// array is the kernel's own memory and belongs in the planned peak.  The same contraction on an
+// lhs laid out (16, 4, 96), as the staging array is, runs the same GEMM (the same plan and
+// scratch) on lhs in place: the difference is the copy.
+TEST(ExecutableWorkingMemory, DotGeneralReportsTheOperandCopyItStages) {
+  const Array w = random_array({4, 96, 8}, DType::Float32, 8);
+  auto product = [&](const Shape& lhs_shape, const Axes& lhs_contract) {
+    Graph g;
+    const ValueId a = g.add_input({lhs_shape, DType::Float32});
+    const ValueId b = g.add_input({{4, 96, 8}, DType::Float32});
+    const DotDims dims{lhs_contract, {0, 1}, {}, {}};
+    g.set_outputs({g.add_op1(prim::make<prim::DotGeneral>(dims), {a, b})});
+    return run_and_compare(g, {random_array(lhs_shape, DType::Float32, 7), w});
+  };
+  const compile::ExecutableStats staged = product({4, 16, 96}, {0, 2});
+  const compile::ExecutableStats direct = product({16, 4, 96}, {1, 2});
+  const int64_t copy_bytes = 4 * 16 * 96 * 4;
+  EXPECT_EQ(staged.nested_bytes - direct.nested_bytes, copy_bytes);
+  EXPECT_EQ(staged.planned_peak_bytes(), staged.arena_bytes + staged.nested_bytes);
+  EXPECT_GE(staged.planned_peak_bytes(), copy_bytes);
 }
 
 }  // namespace

@@ -15,7 +15,6 @@ namespace {
 // Elements per block: a few scratch blocks of doubles stay resident in L1/L2 while every step of
 // the program runs over them.
 constexpr int64_t kBlock = 1024;
-constexpr size_t kBlockBytes = kBlock * sizeof(double);
 
 int64_t lane_bytes(DType d) {
   return d == DType::Float64 ? 8 : d == DType::Float32 ? 4 : 1;
@@ -150,7 +149,14 @@ FusedKernel::FusedKernel(FusedProgram program, std::vector<StridedReader> inputs
   }
   // Per chunk: the scratch blocks, then the slots' current addresses.
   const auto slot_bytes = static_cast<int64_t>(sizeof(const void*)) * (ni + ns);
-  chunk_bytes_ = num_buffers_ * static_cast<int64_t>(kBlockBytes) + (slot_bytes + 63) / 64 * 64;
+  // A block holds kBlock lanes of the widest dtype, or the whole loop when it is shorter (a scan
+  // body's layer), rounded up to 64 bytes.
+  int64_t widest = 1;
+  for (DType d : slot_dtype_) widest = std::max(widest, lane_bytes(d));
+  block_bytes_ = (std::min(kBlock, std::max<int64_t>(n_, 1)) * widest + 63) / 64 * 64;
+  chunk_bytes_ = num_buffers_ * block_bytes_ + (slot_bytes + 63) / 64 * 64;
+  // Allocated now, for the current thread count, so a compiled plan can count it.
+  scratch_ = Buffer::allocate(std::max<int64_t>(parallel_chunks(n_, cost_) * chunk_bytes_, 64));
 }
 
 void FusedKernel::run(const std::vector<Array>& inputs, const std::vector<Array>& outputs) {
@@ -171,7 +177,7 @@ void FusedKernel::run(const std::vector<Array>& inputs, const std::vector<Array>
 
   parallel_for_chunks(n_, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
     std::byte* scratch = static_cast<std::byte*>(scratch_->data()) + chunk * chunk_bytes_;
-    auto* slot = reinterpret_cast<const void**>(scratch + num_buffers_ * kBlockBytes);
+    auto* slot = reinterpret_cast<const void**>(scratch + num_buffers_ * block_bytes_);
     for (int64_t t = begin; t < end; t += kBlock) {
       const int64_t m = std::min(kBlock, end - t);
       for (int i = 0; i < ni; ++i) {
@@ -182,7 +188,7 @@ void FusedKernel::run(const std::vector<Array>& inputs, const std::vector<Array>
           slot[si] = static_cast<const std::byte*>(reader.base()) + t * lane_bytes(slot_dtype_[si]);
           continue;
         }
-        std::byte* buf = scratch + static_cast<size_t>(b) * kBlockBytes;
+        std::byte* buf = scratch + b * block_bytes_;
         visit_lane(slot_dtype_[si], [&](auto, auto lane) {
           reader.read(t, m, reinterpret_cast<decltype(lane)*>(buf));
         });
@@ -196,7 +202,7 @@ void FusedKernel::run(const std::vector<Array>& inputs, const std::vector<Array>
           y = static_cast<std::byte*>(detail::mutable_data(outputs[static_cast<size_t>(o)])) +
               t * lane_bytes(s.dtype);
         } else {
-          y = scratch + static_cast<size_t>(buffer_of_[sk]) * kBlockBytes;
+          y = scratch + buffer_of_[sk] * block_bytes_;
         }
         const void* args[3] = {};  // select has the most operands
         for (size_t a = 0; a < s.args.size(); ++a) args[a] = slot[static_cast<size_t>(s.args[a])];

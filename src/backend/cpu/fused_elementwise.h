@@ -40,7 +40,8 @@ inline bool fusable_dtype(DType d) {
 // `program` bound to fixed input layouts: where each step writes, which scratch blocks it uses
 // and how each input is read are decided once, at construction (the compiled executor's
 // prepare); run() then allocates nothing.  Its per-chunk scratch is owned by the kernel, sized
-// for the thread count and regrown only when that rises.  Not reentrant: one run at a time.
+// for the thread count at construction and regrown only when that rises.  Not reentrant: one run at
+// a time.
 class FusedKernel {
  public:
   // `inputs` read each input as a view of the output shape of `n` elements (broadcast axes with
@@ -50,6 +51,8 @@ class FusedKernel {
   // broadcast input is passed unbroadcast); `outputs` are dense arrays of the output steps'
   // dtypes.
   void run(const std::vector<Array>& inputs, const std::vector<Array>& outputs);
+  // The per-chunk scratch allocated at construction, for the thread count of that moment.
+  int64_t scratch_bytes() const { return scratch_->bytes(); }
 
  private:
   FusedProgram program_;
@@ -60,6 +63,7 @@ class FusedKernel {
   std::vector<int> buffer_of_;    // per slot: its scratch block, or -1
   int num_buffers_ = 0;
   std::vector<DType> slot_dtype_;
+  int64_t block_bytes_ = 0;  // one scratch block: up to kBlock doubles
   int64_t chunk_bytes_ = 0;  // scratch blocks plus slot pointers, per chunk
   std::shared_ptr<Buffer> scratch_;
 };

@@ -464,6 +464,7 @@ MatmulBackend MatmulPlan::backend() const { return impl_->backend; }
 const std::string& MatmulPlan::implementation() const { return impl_->implementation; }
 bool MatmulPlan::is_slow() const { return impl_->implementation.rfind("ref", 0) == 0; }
 int64_t MatmulPlan::scratch_bytes() const { return impl_->scratch_bytes; }
+int64_t MatmulPlan::staging_bytes() const { return impl_->inner_at; }
 int MatmulPlan::threads() const { return impl_->threads; }
 // clang-format on
 

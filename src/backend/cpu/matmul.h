@@ -97,6 +97,9 @@ class MatmulPlan {
   bool is_slow() const;
   // Bytes of temporary memory one execution needs (oneDNN scratchpad, float32 staging buffers).
   int64_t scratch_bytes() const;
+  // The part of scratch_bytes() that holds strata's float32 copies of 16-bit operands and result
+  // (the rest is oneDNN's scratchpad, the workspace dnnl_sgemm allocates for itself unseen).
+  int64_t staging_bytes() const;
   // The OpenMP thread count the plan was created for and executes with (oneDNN sizes its
   // scratchpad for it).  Create plans after set_num_threads().
   int threads() const;

@@ -394,6 +394,12 @@ ReduceKernel::ReduceKernel(ReduceOp op, const Shape& shape, const Strides& strid
 
 ReduceKernel::~ReduceKernel() = default;
 
+int64_t ReduceKernel::staging_bytes() const {
+  const State& st = *state_;
+  return (st.staging.valid() ? st.staging.nbytes() : 0) +
+         (st.wide_out.valid() ? st.wide_out.nbytes() : 0);
+}
+
 void ReduceKernel::run(const Array& x, const Array& out) {
   State& st = *state_;
   const int64_t out_size = out.size();

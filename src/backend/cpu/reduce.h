@@ -33,6 +33,9 @@ class ReduceKernel {
   ~ReduceKernel();
   // x has the shape, strides and dtype given at construction; out is dense.
   void run(const Array& x, const Array& out);
+  // Bytes of the copies allocated at construction (the partial results, a few per thread, are
+  // sized by the thread count of the runs, and not counted).
+  int64_t staging_bytes() const;
 
  private:
   struct State;
