@@ -297,6 +297,74 @@ TEST_F(NoAllocation, DataMovement) {
   expect_outputs(b, {taken, joined, updated, window, arg, product});
 }
 
+// A checkpoint op (the remat primitive, which runs its own compiled graph) forward and in a
+// gradient, where the backward checkpoint op recomputes the block.  Its weight operand is a
+// transposed view, which the op stages densely each run.  Float64 keeps oneDNN out.
+TEST_F(NoAllocation, CheckpointOpAndItsGradient) {
+  auto block = [](const Array& x, const Array& w) {
+    return st::sin(st::matmul(st::tanh(st::matmul(x, w)), w)) + x;
+  };
+  auto forward = [block](const Array& x, const Array& w) {
+    auto remat = st::checkpoint(block, st::CheckpointPolicy::carries_only());
+    return st::sum(st::square(remat(x, st::transpose(w, {1, 0}))));
+  };
+  auto inputs = [](uint32_t seed) {
+    return std::vector<Array>{random_array({8, 16}, DType::Float64, seed),
+                              random_array({16, 16}, DType::Float64, seed + 1, -0.5, 0.5)};
+  };
+  const std::vector<Array> first = inputs(1), fresh = inputs(10);
+  auto count_remat = [](const st::Jaxpr& j) {
+    return st::testing::count_ops(st::compile::optimize(j.graph()), "checkpoint");
+  };
+  {
+    const st::Jaxpr j = st::trace(forward, first[0], first[1]);
+    ASSERT_EQ(count_remat(j), 1);
+    Bound b = compile_bound(j, first);
+    const Allocations n = b.run_counted(fresh);
+    EXPECT_EQ(n.strata, 0);
+    EXPECT_EQ(n.onednn, 0);
+    expect_outputs(b, {forward(fresh[0], fresh[1])});
+  }
+  auto gradient = st::grad(forward, st::argnums<0, 1>);
+  const st::Jaxpr j = st::trace(gradient, first[0], first[1]);
+  ASSERT_EQ(count_remat(j), 2);  // the forward block and its recomputing backward
+  Bound b = compile_bound(j, first);
+  const Allocations n = b.run_counted(fresh);
+  EXPECT_EQ(n.strata, 0);
+  EXPECT_EQ(n.onednn, 0);
+  const auto [gx, gw] = gradient(fresh[0], fresh[1]);
+  expect_outputs(b, {gx, gw});
+}
+
+// The gradient of the W1 scan (the weight and bias cotangents of L layers of relu(y W + b)):
+// a forward scan stacking residuals and a reverse scan whose body runs three products.
+TEST_F(NoAllocation, GradientOfW1Scan) {
+  constexpr int64_t L = 4, B = 16, F = 64;
+  auto loss = [](const Array& x, const Array& w, const Array& b) {
+    const Array y =
+        st::fold([](const Array& y, const Layer& l) { return st::relu(st::matmul(y, l.w) + l.b); },
+                 x, Layer{w, b});
+    return st::sum(y * y);
+  };
+  auto inputs = [&](uint32_t seed) {
+    const double s = std::sqrt(6.0 / F);
+    return std::vector<Array>{random_array({B, F}, DType::Float32, seed),
+                              random_array({L, F, F}, DType::Float32, seed + 1, -s, s),
+                              random_array({L, F}, DType::Float32, seed + 2, -0.1, 0.1)};
+  };
+  const std::vector<Array> first = inputs(1), fresh = inputs(10);
+  auto gradient = st::grad(loss, st::argnums<1, 2>);
+  const st::Jaxpr j = st::trace(gradient, first[0], first[1], first[2]);
+  ASSERT_EQ(st::testing::count_ops(st::compile::optimize(j.graph()), "scan"), 2);
+  Bound b = compile_bound(j, first);
+  const Allocations n = b.run_counted(fresh);
+  EXPECT_EQ(n.strata, 0);
+  // oneDNN's side: its own calls allocate inside the library on every product (see the file
+  // comment); this case checks strata's side only.
+  const auto [gw, gb] = st::jit(gradient)(fresh[0], fresh[1], fresh[2]);
+  expect_outputs(b, {gw, gb});
+}
+
 // What one execution of oneDNN's matmul primitive for tanh(x . W^T + b) costs inside oneDNN
 // when called directly, on memory objects made beforehand and repointed (as a caller that owns
 // them must) before each dnnl_primitive_execute.
