@@ -96,6 +96,11 @@ void ArgReduce::eval_cpu(const std::vector<Array>& in, const std::vector<Array>&
   cpu::arg_reduce(is_max_, in[0], axis_, out[0]);
 }
 
+// The index result is an integer: piecewise constant in the operand, so no cotangent.
+std::vector<Array> ArgReduce::vjp(const VjpArgs& /*args*/) const {
+  return {Array()};
+}
+
 std::string ArgReduce::params() const {
   return detail::cat("axes=", axes_to_string(std::vector<int>{axis_}), " index_dtype=int32");
 }

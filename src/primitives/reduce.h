@@ -51,6 +51,7 @@ class ArgReduce : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   bool is_max() const { return is_max_; }
   int axis() const { return axis_; }
 
