@@ -17,6 +17,7 @@ namespace {
 
 using prim::bind1;
 using prim::make;
+using testing::expect_grads;
 using testing::random_array;
 using testing::to_doubles;
 
@@ -28,15 +29,6 @@ Array rnd(const Shape& shape, uint32_t seed, double lo = -2.0, double hi = 2.0) 
 
 Array i32(int32_t v) {
   return scalar<int32_t>(v);
-}
-
-template <class F, class... Args>
-void expect_grads(const std::string& what, const F& f, const Args&... args) {
-  try {
-    check_grads(f, args...);
-  } catch (const Error& e) {
-    ADD_FAILURE() << what << ": " << e.what();
-  }
 }
 
 void expect_near(const Array& got, const Array& want, double tol, const std::string& what) {

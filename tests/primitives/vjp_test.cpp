@@ -14,6 +14,7 @@
 namespace strata {
 namespace {
 
+using testing::expect_grads;
 using testing::random_array;
 using testing::to_doubles;
 using UnaryFn = std::function<Array(const Array&)>;
@@ -25,15 +26,6 @@ Array rnd(const Shape& shape, uint32_t seed, double lo = -2.0, double hi = 2.0) 
 }
 
 // check_grads, reporting a mismatch as a test failure labelled `what`.
-template <class F, class... Args>
-void expect_grads(const std::string& what, const F& f, const Args&... args) {
-  try {
-    check_grads(f, args...);
-  } catch (const Error& e) {
-    ADD_FAILURE() << what << ": " << e.what();
-  }
-}
-
 void expect_equal(const Array& got, const std::vector<double>& want, const std::string& what) {
   EXPECT_EQ(to_doubles(got), want) << what;
 }

@@ -17,14 +17,6 @@ namespace {
 
 constexpr auto F64 = st::DType::Float64;
 
-void expect_close(const Array& a, const Array& b, double rel) {
-  ASSERT_EQ(a.shape(), b.shape());
-  const auto x = to_doubles(a), y = to_doubles(b);
-  double scale = 0;
-  for (double v : y) scale = std::max(scale, std::abs(v));
-  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], rel * (scale + 1e-300)) << i;
-}
-
 const std::vector<st::CheckpointPolicy> kPolicies = {st::CheckpointPolicy::save_all(),
                                                      st::CheckpointPolicy::carries_only(),
                                                      st::CheckpointPolicy::save_names({"pre"})};
@@ -56,9 +48,9 @@ TEST(ScanGrad, StackedWeightsMatchUnrolledLoopForEveryPolicy) {
       return st::sum(st::square(y));
     };
     auto [gx, gW, gb] = st::grad(scanned, st::argnums<0, 1, 2>)(x, Ws, bs);
-    expect_close(gx, ex, 1e-12);
-    expect_close(gW, eW, 1e-12);
-    expect_close(gb, eb, 1e-12);
+    st::testing::expect_arrays_close(gx, ex, 1e-12);
+    st::testing::expect_arrays_close(gW, eW, 1e-12);
+    st::testing::expect_arrays_close(gb, eb, 1e-12);
     if (first.empty()) {
       first = {gx, gW, gb};
     } else {  // every policy does the same arithmetic in the same order as save_all
@@ -96,9 +88,9 @@ TEST(ScanGrad, Seed001NetworkMatchesHandDerivedBackprop) {
         xx, std::pair{W, b})));
   };
   auto [gx, gW, gb] = st::grad(loss, st::argnums<0, 1, 2>)(x, Ws, bs);
-  expect_close(gx, g, 1e-12);
-  expect_close(gW, st::stack(dW), 1e-12);
-  expect_close(gb, st::stack(db), 1e-12);
+  st::testing::expect_arrays_close(gx, g, 1e-12);
+  st::testing::expect_arrays_close(gW, st::stack(dW), 1e-12);
+  st::testing::expect_arrays_close(gb, st::stack(db), 1e-12);
 }
 
 // Seed 002's chain y = W_L ... W_1 x with loss sum(y): dW_i = g_i y_{i-1}^T, g_{i-1} = W_i^T g_i.
@@ -120,8 +112,8 @@ TEST(ScanGrad, Seed002ChainMatchesHandDerivedBackprop) {
         st::fold([](const Array& y, const Array& w) { return st::matmul(w, y); }, xx, W));
   };
   auto [gx, gW] = st::grad(loss, st::argnums<0, 1>)(x, Ws);
-  expect_close(gx, g, 1e-12);
-  expect_close(gW, st::stack(dW), 1e-12);
+  st::testing::expect_arrays_close(gx, g, 1e-12);
+  st::testing::expect_arrays_close(gW, st::stack(dW), 1e-12);
 }
 
 TEST(ScanGrad, ClosedOverWeightMatchesUnrolledLoop) {
@@ -141,8 +133,8 @@ TEST(ScanGrad, ClosedOverWeightMatchesUnrolledLoop) {
   };
   auto [ex, eW] = st::grad(unrolled, st::argnums<0, 1>)(x, W);
   auto [gx, gW] = st::grad(scanned, st::argnums<0, 1>)(x, W);
-  expect_close(gx, ex, 1e-12);
-  expect_close(gW, eW, 1e-12);
+  st::testing::expect_arrays_close(gx, ex, 1e-12);
+  st::testing::expect_arrays_close(gW, eW, 1e-12);
   EXPECT_NO_THROW(st::check_grads(scanned, x, W));
 }
 
@@ -187,8 +179,8 @@ TEST(ScanGrad, NestedScansMatchUnrolledLoops) {
   };
   auto [ex, eW] = st::grad(unrolled, st::argnums<0, 1>)(x, Ws);
   auto [gx, gW] = st::grad(scanned, st::argnums<0, 1>)(x, Ws);
-  expect_close(gx, ex, 1e-12);
-  expect_close(gW, eW, 1e-12);
+  st::testing::expect_arrays_close(gx, ex, 1e-12);
+  st::testing::expect_arrays_close(gW, eW, 1e-12);
 }
 
 TEST(ScanGrad, JitOfGradEqualsEagerGrad) {
@@ -200,7 +192,7 @@ TEST(ScanGrad, JitOfGradEqualsEagerGrad) {
   };
   const Array eager = st::grad(loss, st::argnums<1>)(x, Ws);
   const Array jitted = st::jit(st::grad(loss, st::argnums<1>))(x, Ws);
-  expect_close(jitted, eager, 1e-14);
+  st::testing::expect_arrays_close(jitted, eager, 1e-14);
 }
 
 // The scans in a traced gradient: the forward one (first) and the backward one.
