@@ -245,7 +245,8 @@ TEST(ScanGrad, PoliciesStackWhatTheySay) {
           },
           xx, std::pair{W, b}, {.checkpoint = policy}));
     };
-    const auto scans = scans_of(st::trace(st::grad(loss, st::argnums<1, 2>), x, Ws, bs));
+    const st::Jaxpr j = st::trace(st::grad(loss, st::argnums<1, 2>), x, Ws, bs);
+    const auto scans = scans_of(j);  // pointers into j's graph
     EXPECT_EQ(scans.size(), 2u);
     const st::ir::Graph& fwd = scans[0]->body();
     return fwd.outputs().size() - static_cast<size_t>(scans[0]->scan_params().num_carry);
@@ -286,8 +287,7 @@ TEST(ScanGrad, PlannedPeakFollowsEachPolicy) {
   // still gives that reshape's source arena space (a copy the executor will learn to avoid);
   // it is the caller's output, not remat memory, so it is left out here.
   auto nested_peak = [](int64_t L) {
-    return static_cast<double>(w1_grad_peak(L, st::CheckpointPolicy::nested()) -
-                               L * 32 * 32 * 4);
+    return static_cast<double>(w1_grad_peak(L, st::CheckpointPolicy::nested()) - L * 32 * 32 * 4);
   };
   const double nest16 = nested_peak(16), nest64 = nested_peak(64);
   // save_all: ~linear in L with per-layer internals (carry + the relu's saved value).
