@@ -41,10 +41,22 @@ using st::Array;
 namespace {
 
 // ---------------------------------------------------------------- helpers
-double seconds(const std::function<void()>& fn) {
-  const auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+// With one thread, steps are timed by the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID):
+// all the work then runs on that thread, and time it spends preempted by other processes on the
+// shared machine is left out.  Wall-clock medians are kept too.  With several threads only the
+// wall clock is meaningful (CPU time would count threads spinning at barriers).
+bool g_cpu_clock = false;
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+double now() {
+  return g_cpu_clock ? cpu_now() : wall_now();
 }
 
 double median(std::vector<double> t) {
@@ -60,8 +72,9 @@ int reps(int n) {
 struct Variant {
   std::string name;
   std::function<void()> run;
-  std::vector<double> times;
-  double median() const { return ::median(times); }
+  std::vector<double> wall = {}, cpu = {};
+  double median() const { return ::median(g_cpu_clock ? cpu : wall); }  // the table's clock
+  double median_wall() const { return ::median(wall); }
 };
 
 // Interleaved rounds: every round runs each variant once, starting at a rotating position, so
@@ -71,7 +84,10 @@ void interleave(std::vector<Variant>& vs, int rounds) {
   for (int r = 0; r < rounds; ++r) {
     for (size_t k = 0; k < vs.size(); ++k) {
       Variant& v = vs[(k + static_cast<size_t>(r)) % vs.size()];
-      v.times.push_back(seconds(v.run));
+      const double w0 = wall_now(), c0 = cpu_now();
+      v.run();
+      v.cpu.push_back(cpu_now() - c0);
+      v.wall.push_back(wall_now() - w0);
     }
   }
 }
@@ -213,31 +229,31 @@ struct GemmReference {
   static size_t idx(int64_t i) { return static_cast<size_t>(i); }
 
   void run(bool nn_dx) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = now();
     for (int64_t l = 0; l < L; ++l) {
       dnnl_sgemm('N', 'N', kB, kF, kF, 1.0f, &act[idx(l * kB * kF)], kF, w + l * kF * kF, kF, 0.0f,
                  &out[idx(l * kB * kF)], kF);
     }
-    const auto t1 = std::chrono::steady_clock::now();
+    const double t1 = now();
     double dx_s = 0, dw_s = 0;
     for (int64_t l = L - 1; l >= 0; --l) {
       const float* gl = &g[idx(l * kB * kF)];
-      const auto a = std::chrono::steady_clock::now();
+      const double a = now();
       if (nn_dx) {
         dnnl_sgemm('N', 'N', kB, kF, kF, 1.0f, gl, kF, &wt[idx(l * kF * kF)], kF, 0.0f, dx.data(),
                    kF);
       } else {
         dnnl_sgemm('N', 'T', kB, kF, kF, 1.0f, gl, kF, w + l * kF * kF, kF, 0.0f, dx.data(), kF);
       }
-      const auto b = std::chrono::steady_clock::now();
+      const double b = now();
       dnnl_sgemm('T', 'N', kF, kF, kB, 1.0f, &act[idx(l * kB * kF)], kF, gl, kF, 0.0f,
                  &dw[idx(l * kF * kF)], kF);
-      const auto c = std::chrono::steady_clock::now();
-      dx_s += std::chrono::duration<double>(b - a).count();
-      dw_s += std::chrono::duration<double>(c - b).count();
+      const double c = now();
+      dx_s += b - a;
+      dw_s += c - b;
     }
     if (!nn_dx) {
-      fwd_t.push_back(std::chrono::duration<double>(t1 - t0).count());
+      fwd_t.push_back(t1 - t0);
       dx_t.push_back(dx_s);
       dw_t.push_back(dw_s);
     }
@@ -277,6 +293,15 @@ void w1_step_table(const std::vector<int64_t>& lengths) {
         static_cast<long long>(L), t_all * 1e3, t_car * 1e3, t_nest * 1e3, t_unr * 1e3,
         t_gemm * 1e3, t_gnn * 1e3, t_fwd * 1e3, t_all / t_unr, t_gemm / t_all, t_gnn / t_all,
         t_car / t_all, t_nest / t_all, t_fwd / t_all);
+    if (g_cpu_clock) {
+      std::printf(
+          "      wall clock: save_all %.2f ms; all/unr %.3f, gemm/all %.3f, gnn/all %.3f, "
+          "car/all %.3f, nest/all %.3f, fwd/all %.3f\n",
+          vs[0].median_wall() * 1e3, vs[0].median_wall() / vs[3].median_wall(),
+          vs[4].median_wall() / vs[0].median_wall(), vs[5].median_wall() / vs[0].median_wall(),
+          vs[1].median_wall() / vs[0].median_wall(), vs[2].median_wall() / vs[0].median_wall(),
+          vs[6].median_wall() / vs[0].median_wall());
+    }
     const double flops = 3 * 2.0 * static_cast<double>(L * kB * kF * kF);
     std::printf(
         "      GFLOP/s (3L GEMMs' flops / time): save_all %.0f, unrolled %.0f, gemm %.0f, "
@@ -461,6 +486,12 @@ void w2_table(const std::vector<int64_t>& lengths) {
         std::printf(" |\n");
       }
     }
+    if (g_cpu_clock) {
+      std::printf("      wall clock: save_all %.1f ms; car/all %.3f, nest/all %.3f, fwd/all %.3f\n",
+                  vs[0].median_wall() * 1e3, vs[1].median_wall() / vs[0].median_wall(),
+                  vs[2].median_wall() / vs[0].median_wall(),
+                  vs[3].median_wall() / vs[0].median_wall());
+    }
     const auto& [v0, g0] = results[0];
     double err = 0;
     for (size_t k = 1; k < 3; ++k) {
@@ -618,6 +649,7 @@ std::string load_average() {
 
 int main(int argc, char** argv) {
   bool skip_memory = false, skip_w1 = false, skip_w2 = false, long_run = false;
+  std::string clock_arg = "auto";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--print-jaxpr" && i + 2 < argc) {  // the traced fwd+bwd graph of one case
@@ -656,7 +688,11 @@ int main(int argc, char** argv) {
       }
       call();
       std::vector<double> t;
-      for (int k = 0; k < n; ++k) t.push_back(seconds(call));
+      for (int k = 0; k < n; ++k) {
+        const double t0 = wall_now();
+        call();
+        t.push_back(wall_now() - t0);
+      }
       std::printf("%s %s L=%lld: median %.2f ms over %d calls\n", w.c_str(), mode.c_str(),
                   static_cast<long long>(L), median(t) * 1e3, n);
       return 0;
@@ -670,19 +706,27 @@ int main(int argc, char** argv) {
       skip_w1 = true;
     } else if (a == "--skip-w2") {
       skip_w2 = true;
+    } else if (a == "--clock" && i + 1 < argc) {
+      clock_arg = argv[++i];
     } else if (a == "--long") {
       long_run = true;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--reps-scale X] [--skip-memory] [--skip-w1] [--skip-w2] [--long]\n",
+                   "usage: %s [--reps-scale X] [--skip-memory] [--skip-w1] [--skip-w2] [--long] "
+                   "[--clock auto|cpu|wall]\n",
                    argv[0]);
       return 2;
     }
   }
+  g_cpu_clock = clock_arg == "cpu" || (clock_arg == "auto" && st::num_threads() == 1);
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   std::printf(
-      "strata gradient / remat benchmark, %d threads, OMP_WAIT_POLICY=%s, load average %s\n",
-      st::num_threads(), wait_policy ? wait_policy : "(unset)", load_average().c_str());
+      "strata gradient / remat benchmark, %d threads, OMP_WAIT_POLICY=%s, load average %s\n"
+      "step times: %s\n",
+      st::num_threads(), wait_policy ? wait_policy : "(unset)", load_average().c_str(),
+      g_cpu_clock ? "CPU time of the calling thread (one thread; wall-clock ratios on the lines "
+                    "below)"
+                  : "wall clock");
   std::vector<int64_t> w1_lengths{8, 32, 96};
   if (long_run) w1_lengths.push_back(256);
   if (!skip_w1) {
