@@ -1,5 +1,5 @@
 // Gradients and rematerialisation (issue 4): forward + backward of W1 and W2 (design §6) through
-// jit(value_and_grad(loss)), per checkpoint policy.  A plain program that prints five tables, each
+// jit(value_and_grad(loss)), per checkpoint policy.  A plain program that prints four tables, each
 // measured side by side in one run (medians of interleaved rounds; absolute times are context):
 //   1. W1 fwd+bwd step time at L in {8, 32, 96}: scan (save_all, carries_only, nested) vs the
 //      unrolled loop over per-layer weight arrays (goal <= 1.05x), vs the same 3L GEMMs as direct
@@ -8,12 +8,16 @@
 //   3. measured process peak vs the plan: each (workload, policy, L) case runs in a fresh child
 //      process (this program re-run with --mem-child); peak = VmHWM after the first call minus
 //      VmRSS once the inputs exist (the HWM is reset there through /proc/self/clear_refs), less
-//      the arrays the call returns (loss and gradients: the caller's, not the plan's);
+//      the arrays the call returns (loss and gradients: the caller's, not the plan's); L = 1
+//      rows give the fixed cost no plan covers;
 //   4. W2 (pre-LN transformer blocks, scanned) fwd+bwd step time and planned peak per policy at
-//      L in {12, 48};
-// Threads: STRATA_NUM_THREADS / OMP_NUM_THREADS (default: all cores).
-// Flags: --reps-scale X (more or fewer rounds), --skip-memory, --skip-w1, --skip-w2, --long (adds
-// W1 L = 256 and W2 L = 96; several minutes).
+//      L in {12, 48}.
+// Threads: STRATA_NUM_THREADS / OMP_NUM_THREADS (default: all cores).  With one thread, steps are
+// timed by the thread's CPU time (see g_cpu_clock), which is what makes a shared machine usable.
+// About 3 minutes with one thread on the 2-core box.  Flags: --reps-scale X (more or fewer
+// rounds), --skip-memory, --skip-w1, --skip-w2, --long (adds W1 L = 256, W2 L = 48 to the memory
+// table and W2 L = 96), --clock auto|cpu|wall.  Diagnostics: --print-jaxpr w1|w2 POLICY (the
+// traced fwd+bwd graph), --repeat w1|w2 fwd|unrolled|POLICY L N (one case N times, for perf).
 #include <dnnl.h>
 #include <malloc.h>
 #include <unistd.h>
