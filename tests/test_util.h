@@ -81,6 +81,28 @@ inline void expect_all_close(const std::vector<double>& got, const std::vector<d
   }
 }
 
+// Arrays of one shape whose elements agree within rel x the largest |want| element: the
+// scale-aware comparison for gradients, where small elements carry the large ones' rounding.
+inline void expect_arrays_close(const Array& got, const Array& want, double rel) {
+  ASSERT_EQ(got.shape(), want.shape());
+  const std::vector<double> x = to_doubles(got), y = to_doubles(want);
+  double scale = 0;
+  for (double v : y) scale = std::max(scale, std::fabs(v));
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_NEAR(x[i], y[i], rel * scale) << "element " << i;
+  }
+}
+
+// st::check_grads, reported as a test failure naming `what` instead of an exception.
+template <class F, class... Args>
+void expect_grads(const std::string& what, const F& f, const Args&... args) {
+  try {
+    check_grads(f, args...);
+  } catch (const Error& e) {
+    ADD_FAILURE() << what << ": " << e.what();
+  }
+}
+
 // Asserts that `expr` throws strata::Error whose message contains every fragment.
 #define EXPECT_STRATA_ERROR(expr, ...)                                     \
   do {                                                                     \

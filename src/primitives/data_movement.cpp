@@ -5,6 +5,8 @@
 #include "backend/cpu/data_movement.h"
 #include "backend/cpu/strided.h"
 #include "compile/working_memory.h"
+#include "primitives/layout.h"
+#include "strata/ops.h"
 
 namespace strata::prim {
 
@@ -34,6 +36,27 @@ cpu::SmallVector<int64_t> clamped_starts(const std::vector<Array>& in, size_t fi
     starts[i] = sizes[i] == 0 ? 0 : std::clamp<int64_t>(s, 0, dims[i] - sizes[i]);
   }
   return starts;
+}
+
+// Rows as Gather and ScatterAdd address them: a negative index wraps once, then what is still
+// out of range is clamped into [0, n) (XLA's rule for traced indices).  n must be positive.
+std::vector<int64_t> clamped_rows(const Array& indices, int64_t n) {
+  std::vector<int64_t> rows = cpu::read_indices(indices);
+  for (int64_t& r : rows) {
+    if (r < 0) r += n;
+    r = std::clamp<int64_t>(r, 0, n - 1);
+  }
+  return rows;
+}
+
+// Zeros shaped like `a` (a broadcast view of one element): the canvas transposes write into.
+Array zeros_shaped_like(const Array& a) {
+  return broadcast_to(zeros({}, a.dtype()), a.shape());
+}
+
+// The start-index operands of dynamic_slice / dynamic_update_slice, from `first` on.
+std::vector<Array> start_operands(const std::vector<Array>& primals, size_t first) {
+  return std::vector<Array>(primals.begin() + static_cast<std::ptrdiff_t>(first), primals.end());
 }
 
 }  // namespace
@@ -87,6 +110,24 @@ Primitive::Kernel Concatenate::prepare(const std::vector<Array>& in,
   };
 }
 
+// Each operand's cotangent is its window of ct along the axis.
+std::vector<Array> Concatenate::vjp(const VjpArgs& args) const {
+  const Array& ct = args.cotangents[0];
+  const auto axis = static_cast<size_t>(axis_);
+  std::vector<Array> cts(args.primals.size());
+  std::vector<int64_t> starts(ct.shape().size(), 0), steps(ct.shape().size(), 1);
+  int64_t offset = 0;
+  for (size_t i = 0; i < cts.size(); ++i) {
+    const Shape& shape = args.primals[i].shape();
+    if (args.wanted[i]) {
+      starts[axis] = shape[axis] == 0 ? 0 : offset;
+      cts[i] = bind1(make<StaticSlice>(starts, shape, steps), {ct});
+    }
+    offset += shape[axis];
+  }
+  return cts;
+}
+
 std::string Concatenate::params() const {
   return detail::cat("dimension=", axis_);
 }
@@ -108,6 +149,11 @@ std::vector<ValueType> Iota::infer(const std::vector<ValueType>& in) const {
 
 void Iota::eval_cpu(const std::vector<Array>&, const std::vector<Array>& out) const {
   cpu::iota(dimension_, out[0]);
+}
+
+// No operands, so nothing to return a cotangent for.
+std::vector<Array> Iota::vjp(const VjpArgs& /*args*/) const {
+  return {};
 }
 
 std::string Iota::params() const {
@@ -183,6 +229,57 @@ std::vector<Array> Gather::eval_eager(const std::vector<Array>& in) const {
   return Primitive::eval_eager(in);
 }
 
+// Each gathered row's cotangent is added back to the row it came from (repeated indices
+// accumulate): scatter_add into zeros.  The integer indices get none.
+std::vector<Array> Gather::vjp(const VjpArgs& args) const {
+  const Array& operand = args.primals[0];
+  const Array& indices = args.primals[1];
+  return {bind1(make<ScatterAdd>(), {zeros_shaped_like(operand), indices, args.cotangents[0]}),
+          Array()};
+}
+
+// ---------------------------------------------------------------- scatter_add
+std::vector<ValueType> ScatterAdd::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 3);
+  const ValueType& operand = in[0];
+  const ValueType& indices = in[1];
+  const ValueType& updates = in[2];
+  if (operand.shape.empty()) {
+    fail(name(), "expected an operand with a leading axis to add rows into, found ",
+         to_string(operand));
+  }
+  if (operand.dtype == DType::Bool) {
+    fail(name(), "expected a numeric operand, found ", to_string(operand));
+  }
+  if (!is_integer(indices.dtype)) {
+    fail(name(), "indices must have an integer dtype (int32, uint32 or int64), found ",
+         to_string(indices));
+  }
+  Shape want = indices.shape;
+  want.insert(want.end(), operand.shape.begin() + 1, operand.shape.end());
+  if (updates.dtype != operand.dtype || updates.shape != want) {
+    fail(name(), "expected updates of type ", to_string(ValueType{want, operand.dtype, false}),
+         " (indices.shape + operand.shape[1:], the operand's dtype), found ", to_string(updates));
+  }
+  return {ValueType{operand.shape, operand.dtype, operand.weak && updates.weak}};
+}
+
+void ScatterAdd::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::copy_into(in[0], out[0]);
+  const int64_t n = in[0].shape()[0];
+  if (n == 0) return;  // no rows to add into (the result is empty)
+  cpu::scatter_add_rows(in[2], clamped_rows(in[1], n), out[0]);
+}
+
+// scatter_add is linear in the operand (identity) and in the updates (a gather of ct at the same
+// clamped rows); the indices get no cotangent.
+std::vector<Array> ScatterAdd::vjp(const VjpArgs& args) const {
+  const Array& ct = args.cotangents[0];
+  Array updates_ct;
+  if (args.wanted[2]) updates_ct = bind1(make<Gather>(), {ct, args.primals[1]});
+  return {args.wanted[0] ? ct : Array(), Array(), updates_ct};
+}
+
 // ---------------------------------------------------------------- dynamic_slice
 std::vector<ValueType> DynamicSlice::infer(const std::vector<ValueType>& in) const {
   if (in.empty()) fail(name(), "expected the operand and its start indices, found no operands");
@@ -221,6 +318,15 @@ void DynamicSlice::eval_cpu(const std::vector<Array>& in, const std::vector<Arra
   for (size_t i = 0; i < starts.size(); ++i) offset += starts[i] * x.strides()[i];
   const void* first = static_cast<const char*>(x.data()) + offset * x.itemsize();
   cpu::copy_into(cpu::StridedReader(sizes_, x.strides(), x.dtype(), first), out[0]);
+}
+
+// The cotangent written into zeros at the same (wrapped, clamped) starts.
+std::vector<Array> DynamicSlice::vjp(const VjpArgs& args) const {
+  std::vector<Array> operands{zeros_shaped_like(args.primals[0]), args.cotangents[0]};
+  for (const Array& s : start_operands(args.primals, 1)) operands.push_back(s);
+  std::vector<Array> cts(args.primals.size());
+  cts[0] = bind1(make<DynamicUpdateSlice>(), operands);
+  return cts;
 }
 
 std::string DynamicSlice::params() const {
@@ -277,6 +383,26 @@ void DynamicUpdateSlice::run(const std::vector<Array>& in, const std::vector<Arr
     cpu::copy_into(operand, out[0]);
   }
   cpu::write_window(in[1], out[0], clamped_starts(in, 2, operand.shape(), in[1].shape()), staging);
+}
+
+// The operand's cotangent is ct with the overwritten window zeroed; the update's is that window
+// of ct.  Both use the same starts, so they clamp exactly as the forward did.
+std::vector<Array> DynamicUpdateSlice::vjp(const VjpArgs& args) const {
+  const Array& update = args.primals[1];
+  const Array& ct = args.cotangents[0];
+  const std::vector<Array> starts = start_operands(args.primals, 2);
+  std::vector<Array> cts(args.primals.size());
+  if (args.wanted[0]) {
+    std::vector<Array> operands{ct, zeros_shaped_like(update)};
+    operands.insert(operands.end(), starts.begin(), starts.end());
+    cts[0] = bind1(make<DynamicUpdateSlice>(), operands);
+  }
+  if (args.wanted[1]) {
+    std::vector<Array> operands{ct};
+    operands.insert(operands.end(), starts.begin(), starts.end());
+    cts[1] = bind1(make<DynamicSlice>(update.shape()), operands);
+  }
+  return cts;
 }
 
 }  // namespace strata::prim

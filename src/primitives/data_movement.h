@@ -1,7 +1,7 @@
-// Data-movement primitives (jax.lax names): concatenate, iota, gather along the leading axis,
-// dynamic_slice and dynamic_update_slice.  Index operands are data (they may be traced values),
-// so out-of-range indices are clamped like XLA does; only eager take() checks its concrete
-// indices and reports the bad one.
+// Data-movement primitives (jax.lax names): concatenate, iota, gather along the leading axis and
+// its transpose scatter_add, dynamic_slice and dynamic_update_slice.  Index operands are data (they
+// may be traced values), so out-of-range indices are clamped like XLA does; only eager take()
+// checks its concrete indices and reports the bad one.
 #pragma once
 
 #include <string>
@@ -20,6 +20,7 @@ class Concatenate : public Primitive {
   // Allocates the dense staging copies write_window wants for short strided operands, once.
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   int axis() const { return axis_; }
 
  private:
@@ -35,6 +36,7 @@ class Iota : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
 
  private:
   DType dtype_;
@@ -57,9 +59,24 @@ class Gather : public Primitive {
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override { return "axis=0"; }
+  std::vector<Array> vjp(const VjpArgs& args) const override;
 
  private:
   std::string api_;
+};
+
+// Gather's transpose: operands (operand [N, ...], integer indices, updates of shape
+// indices.shape + operand.shape[1:]); the result is the operand with update row i added to row
+// indices[i].  Repeated indices accumulate, in index order (deterministic).  Indices wrap and
+// clamp exactly as Gather's compiled evaluation does, so a gradient lands on the row the
+// forward read.
+class ScatterAdd : public Primitive {
+ public:
+  const char* name() const override { return "scatter_add"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::string params() const override { return "axis=0"; }
+  std::vector<Array> vjp(const VjpArgs& args) const override;
 };
 
 // lax.dynamic_slice: operands are the array and one 0-d integer start index per axis.  Negative
@@ -72,6 +89,7 @@ class DynamicSlice : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   const Shape& sizes() const { return sizes_; }
 
  private:
@@ -86,6 +104,7 @@ class DynamicUpdateSlice : public Primitive {
   const char* name() const override { return "dynamic_update_slice"; }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   // Allocates the dense staging copy write_window wants for a short strided update, once.
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
 

@@ -75,7 +75,8 @@ std::vector<Array> Unary::vjp(const VjpArgs& args) const {
     case cpu::UnaryOp::Neg:
       return {-ct};
     case cpu::UnaryOp::Abs:
-      return {ct * sign(x)};
+      // +1 at x = 0 (not sign(0) = 0), as jax.lax.abs's jvp: select(x >= 0, g, -g).
+      return {where(x >= 0.0, ct, -ct)};
     case cpu::UnaryOp::Exp:
       return {ct * out};
     case cpu::UnaryOp::Log:
@@ -147,6 +148,11 @@ void Compare::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& o
   cpu::compare(op_, in[0], in[1], out[0]);
 }
 
+// A comparison's result is bool, so autodiff never hands it a cotangent; its operands get none.
+std::vector<Array> Compare::vjp(const VjpArgs& /*args*/) const {
+  return {Array(), Array()};
+}
+
 std::vector<ValueType> Select::infer(const std::vector<ValueType>& in) const {
   expect_arity(name(), in, 3);
   if (in[0].dtype != DType::Bool || in[0].shape != in[1].shape) {
@@ -158,6 +164,15 @@ std::vector<ValueType> Select::infer(const std::vector<ValueType>& in) const {
 
 void Select::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
   cpu::select(in[0], in[1], in[2], out[0]);
+}
+
+// Each branch gets the cotangent where it was chosen and zero elsewhere; the predicate is bool
+// and gets none.
+std::vector<Array> Select::vjp(const VjpArgs& args) const {
+  const Array& pred = args.primals[0];
+  const Array& ct = args.cotangents[0];
+  return {Array(), args.wanted[1] ? where(pred, ct, 0.0) : Array(),
+          args.wanted[2] ? where(pred, 0.0, ct) : Array()};
 }
 
 std::vector<ValueType> Convert::infer(const std::vector<ValueType>& in) const {

@@ -41,6 +41,7 @@ class Compare : public Primitive {
   const char* name() const override { return cpu::name(op_); }
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   cpu::CompareOp op() const { return op_; }
 
  private:
@@ -54,6 +55,7 @@ class Select : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   bool can_run_in_place() const override { return true; }
+  std::vector<Array> vjp(const VjpArgs& args) const override;
 };
 
 // convert_element_type.  `weak` is the result's weak-type flag (promotion keeps it, astype drops

@@ -3,7 +3,9 @@
 #include <optional>
 
 #include "backend/cpu/strided.h"
+#include "primitives/pad.h"
 #include "primitives/reduce.h"
+#include "strata/ops.h"
 
 namespace strata::prim {
 
@@ -244,6 +246,41 @@ std::optional<Primitive::View> StaticSlice::view(const Shape& shape, const Strid
 
 std::vector<Array> StaticSlice::eval_eager(const std::vector<Array>& in) const {
   return {as_view(*this, in[0])};
+}
+
+// The transpose of a slice (lax's _slice_transpose_rule): the cotangent padded with zeros back to
+// the operand's shape, its elements `|step| - 1` apart.  Axes sliced with a negative step are
+// reversed first, so the cotangent's elements come in increasing operand position.
+std::vector<Array> StaticSlice::vjp(const VjpArgs& args) const {
+  const Shape& from = args.primals[0].shape();
+  const size_t nd = from.size();
+  Array ct = args.cotangents[0];
+  std::vector<int64_t> rev_starts(nd, 0), rev_steps(nd, 1);
+  bool reversed = false;
+  for (size_t i = 0; i < nd; ++i) {
+    if (steps_[i] < 0 && sizes_[i] > 1) {
+      rev_starts[i] = sizes_[i] - 1;
+      rev_steps[i] = -1;
+      reversed = true;
+    }
+  }
+  if (reversed) ct = bind1(make<StaticSlice>(rev_starts, sizes_, rev_steps), {ct});
+  std::vector<int64_t> low(nd, 0), high(nd, 0), interior(nd, 0);
+  bool identity = true;
+  for (size_t i = 0; i < nd; ++i) {
+    const int64_t n = sizes_[i];
+    if (n == 0) {
+      high[i] = from[i];
+    } else {
+      const int64_t step = steps_[i] < 0 ? -steps_[i] : steps_[i];
+      low[i] = steps_[i] > 0 ? starts_[i] : starts_[i] + (n - 1) * steps_[i];  // first position
+      interior[i] = n > 1 ? step - 1 : 0;
+      high[i] = from[i] - 1 - (low[i] + (n - 1) * step);
+    }
+    identity = identity && low[i] == 0 && high[i] == 0 && interior[i] == 0;
+  }
+  if (identity) return {ct};
+  return {bind1(make<Pad>(low, high, interior), {ct, zeros({}, ct.dtype())})};
 }
 
 std::string StaticSlice::params() const {

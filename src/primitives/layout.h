@@ -77,6 +77,7 @@ class StaticSlice : public LayoutPrimitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
 
  private:
   std::vector<int64_t> starts_, sizes_, steps_;

@@ -117,6 +117,11 @@ Primitive::Kernel ArgReduce::prepare(const std::vector<Array>& in,
   };
 }
 
+// The index result is an integer: piecewise constant in the operand, so no cotangent.
+std::vector<Array> ArgReduce::vjp(const VjpArgs& /*args*/) const {
+  return {Array()};
+}
+
 std::string ArgReduce::params() const {
   return detail::cat("axes=", axes_to_string(std::vector<int>{axis_}), " index_dtype=int32");
 }

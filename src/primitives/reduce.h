@@ -55,6 +55,7 @@ class ArgReduce : public Primitive {
   // Allocates the dense staging copy of a strided or 16-bit operand once.
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
   bool is_max() const { return is_max_; }
   int axis() const { return axis_; }
 

@@ -331,7 +331,8 @@ Primitive::Linearized Scan::linearize(const std::shared_ptr<const Primitive>& se
   std::vector<Array> outputs(fwd.begin(), fwd.begin() + static_cast<long>(num_fwd_out));
   std::vector<Array> residuals(fwd.begin() + static_cast<long>(num_fwd_out), fwd.end());
 
-  Pullback pullback = [=, this](const std::vector<Array>& cts) {
+  Pullback pullback = [=, p = params_, keep = self](const std::vector<Array>& cts) {
+    (void)keep;  // the scan (and its body graph) outlives this pullback
     std::vector<Array> operands;
     for (ir::ValueId v : split.consts) operands.push_back(primals[operand_of.at(v)]);
     operands.insert(operands.end(), hoisted_values.begin(), hoisted_values.end());
@@ -343,14 +344,14 @@ Primitive::Linearized Scan::linearize(const std::shared_ptr<const Primitive>& se
     for (ir::ValueId v : split.xs) operands.push_back(primals[operand_of.at(v)]);
     for (int j : ct_ys) {
       operands.push_back(transforms::instantiate(cts[static_cast<size_t>(nk + j)],
-                                                 stacked_type(type_out(nk + j), params_.length)));
+                                                 stacked_type(type_out(nk + j), p.length)));
     }
     Params bwd_params;
     bwd_params.num_consts = static_cast<int>(split.consts.size() + split.hoisted.size());
     bwd_params.num_carry = static_cast<int>(num_bwd_carry);
-    bwd_params.length = params_.length;
-    bwd_params.reverse = !params_.reverse;
-    bwd_params.unroll = params_.unroll;
+    bwd_params.length = p.length;
+    bwd_params.reverse = !p.reverse;
+    bwd_params.unroll = p.unroll;
     bwd_params.save = policy;
     const std::vector<Array> r = prim::bind(make<Scan>(backward, bwd_params), operands);
     std::vector<Array> out(primals.size());

@@ -37,18 +37,31 @@ void check_cotangent(const ir::Op& op, size_t i, const Array& ct, const Array& p
   }
 }
 
+// Whether an op passes activity on: some operand is active and it is not stop_gradient.
+bool propagates(const ir::Op& op, const std::vector<bool>& active) {
+  if (dynamic_cast<const prim::StopGradient*>(op.primitive.get())) return false;
+  for (ir::ValueId v : op.operands) {
+    if (active[static_cast<size_t>(v)]) return true;
+  }
+  return false;
+}
+
+// Marks the active inputs (wanted and floating point).
+std::vector<bool> input_activity(const ir::Graph& g, const std::vector<bool>& wanted) {
+  std::vector<bool> active(static_cast<size_t>(g.num_values()), false);
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const ir::ValueId v = g.inputs()[i];
+    active[static_cast<size_t>(v)] = wanted[i] && prim::is_differentiable(g.type(v).dtype);
+  }
+  return active;
+}
+
 }  // namespace
 
 std::vector<bool> active_outputs(const ir::Graph& g, const std::vector<bool>& active_inputs) {
-  std::vector<bool> active(static_cast<size_t>(g.num_values()), false);
-  for (size_t i = 0; i < active_inputs.size(); ++i) {
-    const ir::ValueId v = g.inputs()[i];
-    active[static_cast<size_t>(v)] = active_inputs[i] && prim::is_differentiable(g.type(v).dtype);
-  }
+  std::vector<bool> active = input_activity(g, active_inputs);
   for (const ir::Op& op : g.ops()) {
-    bool any = false;
-    for (ir::ValueId v : op.operands) any = any || active[static_cast<size_t>(v)];
-    if (dynamic_cast<const prim::StopGradient*>(op.primitive.get())) any = false;
+    const bool any = propagates(op, active);
     for (ir::ValueId r : op.results) {
       active[static_cast<size_t>(r)] = any && prim::is_differentiable(g.type(r).dtype);
     }
@@ -84,11 +97,7 @@ LinearizedGraph linearize_graph(std::shared_ptr<const ir::Graph> graph,
                                 const std::vector<Array>& inputs, const std::vector<bool>& wanted) {
   const ir::Graph& g = *graph;
   std::vector<Array> values = initial_values(g, inputs);
-  std::vector<bool> active(static_cast<size_t>(g.num_values()), false);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const ir::ValueId v = g.inputs()[i];
-    active[static_cast<size_t>(v)] = wanted[i] && prim::is_differentiable(g.type(v).dtype);
-  }
+  std::vector<bool> active = input_activity(g, wanted);
   // The pullback of every op that has an active operand, in forward order.
   struct Step {
     const ir::Op* op;
@@ -97,14 +106,10 @@ LinearizedGraph linearize_graph(std::shared_ptr<const ir::Graph> graph,
   };
   std::vector<Step> steps;
   for (const ir::Op& op : g.ops()) {
-    std::vector<bool> op_wanted;
-    bool any = false;
-    for (ir::ValueId v : op.operands) {
-      op_wanted.push_back(active[static_cast<size_t>(v)]);
-      any = any || op_wanted.back();
-    }
     // stop_gradient blocks activity: nothing flows back through it.
-    if (dynamic_cast<const prim::StopGradient*>(op.primitive.get())) any = false;
+    const bool any = propagates(op, active);
+    std::vector<bool> op_wanted;
+    for (ir::ValueId v : op.operands) op_wanted.push_back(active[static_cast<size_t>(v)]);
     std::vector<Array> out;
     if (any) {
       prim::Primitive::Linearized lin =

@@ -16,17 +16,11 @@ namespace {
 
 constexpr auto F64 = st::DType::Float64;
 
-void expect_near_all(const Array& a, const Array& b, double tol) {
-  ASSERT_EQ(a.shape(), b.shape());
-  const auto x = to_doubles(a), y = to_doubles(b);
-  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], tol) << "element " << i;
-}
-
 TEST(Grad, PolynomialMatchesHandDerivative) {
   const Array x = st::array<double>({0.5, -1.5, 2.0});
   // f = sum(x^3 / 3 + 2 x), df/dx = x^2 + 2
   const Array g = st::grad([](const Array& v) { return st::sum(v * v * v / 3.0 + 2.0 * v); })(x);
-  expect_near_all(g, x * x + 2.0, 1e-14);
+  st::testing::expect_arrays_close(g, x * x + 2.0, 1e-14);
 }
 
 TEST(Grad, MatmulTanhLayerMatchesHandDerivative) {
@@ -35,8 +29,8 @@ TEST(Grad, MatmulTanhLayerMatchesHandDerivative) {
   auto loss = [](const Array& xx, const Array& w) { return st::sum(st::tanh(st::matmul(xx, w))); };
   auto [gx, gw] = st::grad(loss, st::argnums<0, 1>)(x, W);
   const Array d = 1.0 - st::square(st::tanh(st::matmul(x, W)));  // dL/dz
-  expect_near_all(gx, st::matmul(d, st::transpose(W)), 1e-13);
-  expect_near_all(gw, st::matmul(st::transpose(x), d), 1e-13);
+  st::testing::expect_arrays_close(gx, st::matmul(d, st::transpose(W)), 1e-13);
+  st::testing::expect_arrays_close(gw, st::matmul(st::transpose(x), d), 1e-13);
   EXPECT_NO_THROW(st::check_grads(loss, x, W));
 }
 
@@ -101,10 +95,10 @@ TEST(Grad, ComposesWithJit) {
   auto loss = [](const Array& xx, const Array& w) { return st::sum(st::tanh(st::matmul(xx, w))); };
   const Array eager = st::grad(loss, st::argnums<1>)(x, W);
   const Array jitted = st::jit(st::grad(loss, st::argnums<1>))(x, W);
-  expect_near_all(jitted, eager, 1e-14);
+  st::testing::expect_arrays_close(jitted, eager, 1e-14);
   // grad of a jitted function: jit inlines into grad's trace.
   const Array inner = st::grad(st::jit(loss), st::argnums<1>)(x, W);
-  expect_near_all(inner, eager, 1e-14);
+  st::testing::expect_arrays_close(inner, eager, 1e-14);
 }
 
 TEST(Grad, GradOfGrad) {
@@ -112,7 +106,7 @@ TEST(Grad, GradOfGrad) {
   // f = sum(x^4), f' = 4x^3, f'' (diagonal, summed) = 12 x^2
   auto df = st::grad([](const Array& v) { return st::sum(v * v * v * v); });
   const Array d2 = st::grad([&](const Array& v) { return st::sum(df(v)); })(x);
-  expect_near_all(d2, 12.0 * x * x, 1e-13);
+  st::testing::expect_arrays_close(d2, 12.0 * x * x, 1e-13);
 }
 
 TEST(GradErrors, NonScalarLoss) {
@@ -154,10 +148,10 @@ TEST(Jvp, MatchesDirectionalDerivative) {
   const Array vW = random_array({4, 2}, F64, 23);
   auto f = [](const Array& a, const Array& w) { return st::tanh(st::matmul(a, w)); };
   auto [y, t] = st::jvp(f, std::tuple{x, W}, std::tuple{vx, vW});
-  expect_near_all(y, f(x, W), 0);
+  st::testing::expect_arrays_close(y, f(x, W), 0);
   // d tanh(x W) = (1 - tanh^2) (dx W + x dW)
   const Array expected = (1.0 - st::square(f(x, W))) * (st::matmul(vx, W) + st::matmul(x, vW));
-  expect_near_all(t, expected, 1e-13);
+  st::testing::expect_arrays_close(t, expected, 1e-13);
 }
 
 TEST(Jvp, ThroughScanMatchesFiniteDifference) {
@@ -171,7 +165,7 @@ TEST(Jvp, ThroughScanMatchesFiniteDifference) {
   auto [y, t] = st::jvp(f, std::tuple{x}, std::tuple{v});
   const double eps = 1e-6;
   const Array fd = (f(x + v * eps) - f(x - v * eps)) / (2 * eps);
-  expect_near_all(t, fd, 1e-8);
+  st::testing::expect_arrays_close(t, fd, 1e-8);
 }
 
 }  // namespace

@@ -21,12 +21,6 @@ Array block(const Array& x, const Array& W) {
   return st::sin(st::matmul(h, W)) + x;
 }
 
-void expect_close(const Array& a, const Array& b, double rel) {
-  const auto x = to_doubles(a), y = to_doubles(b);
-  ASSERT_EQ(x.size(), y.size());
-  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], rel * (std::abs(y[i]) + 1e-300));
-}
-
 // Residuals the forward checkpoint op returns besides f's outputs.
 size_t saved_values(const st::Jaxpr& j) {
   for (const st::ir::Op& op : j.graph().ops()) {
@@ -51,9 +45,9 @@ TEST(Checkpoint, GradientsEqualTheUncheckpointedFunction) {
     // W feeds both blocks: its cotangent sums the same terms in another order (per block
     // first), so it agrees to rounding; x's cotangent is the same arithmetic, bit for bit.
     EXPECT_EQ(to_doubles(gx), to_doubles(ex));
-    expect_close(gW, eW, 1e-12);
+    st::testing::expect_arrays_close(gW, eW, 1e-12);
     auto [jx, jW] = st::jit(st::grad(remat, st::argnums<0, 1>))(x, W);
-    expect_close(jW, eW, 1e-12);
+    st::testing::expect_arrays_close(jW, eW, 1e-12);
     EXPECT_EQ(remat(x, W).item<double>(), plain(x, W).item<double>());
   }
   EXPECT_NO_THROW(st::check_grads(

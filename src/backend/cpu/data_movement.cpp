@@ -1,6 +1,7 @@
 #include "backend/cpu/data_movement.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "backend/cpu/parallel.h"
 #include "backend/cpu/strided.h"
@@ -19,6 +20,18 @@ void read_block(const StridedReader& reader, int64_t begin, int64_t n, void* dst
     using T = decltype(tag);
     reader.read<T>(begin, n, static_cast<T*>(dst));
   });
+}
+
+// a + b in the compute type C, stored as T; integers wrap around (as sums do) instead of
+// overflowing.
+template <typename T, typename C>
+T add(T a, T b) {
+  if constexpr (std::is_integral_v<C>) {
+    using U = std::make_unsigned_t<C>;
+    return static_cast<T>(static_cast<C>(static_cast<U>(a) + static_cast<U>(b)));
+  } else {
+    return convert<T>(static_cast<C>(convert<C>(a) + convert<C>(b)));
+  }
 }
 
 }  // namespace
@@ -162,6 +175,32 @@ void gather_rows(const Array& operand, std::span<const int64_t> rows, const Arra
         }
       },
       row);
+}
+
+void scatter_add_rows(const Array& updates_in, const std::vector<int64_t>& rows, const Array& out) {
+  const int64_t row = detail::shape_size(Shape(out.shape().begin() + 1, out.shape().end()));
+  const int64_t count = static_cast<int64_t>(rows.size());
+  if (row == 0 || count == 0) return;
+  const Array updates = contiguous(updates_in);
+  visit_dtype(out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    using C = compute_t<T>;
+    T* to = static_cast<T*>(detail::mutable_data(out));
+    const T* from = static_cast<const T*>(updates.data());
+    // Threads split the columns, never the indices: each element is owned by one thread and
+    // receives its updates in index order, so there are no races and the sums do not depend on
+    // the thread count.
+    parallel_for(
+        row,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t i = 0; i < count; ++i) {
+            T* dst = to + rows[static_cast<size_t>(i)] * row;
+            const T* src = from + i * row;
+            for (int64_t c = begin; c < end; ++c) dst[c] = add<T, C>(dst[c], src[c]);
+          }
+        },
+        count);
+  });
 }
 
 std::vector<int64_t> read_indices(const Array& indices) {

@@ -1,6 +1,7 @@
 // Data-movement kernels: writing a view into a window of a dense array (concatenate,
-// dynamic_update_slice), gathering rows (take), filling an iota.  They copy bytes and never
-// convert: callers (the primitives) have already checked that dtypes agree.
+// dynamic_update_slice), gathering rows (take) and adding them back (its transpose), filling an
+// iota.  They copy bytes and never convert: callers (the primitives) have already checked that
+// dtypes agree.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,11 @@ void iota(int dimension, const Array& out);
 // out[i, ...] = operand[rows[i], ...] for the dense array `out` of shape
 // (rows.size(),) + operand.shape[1:] (flattened leading part).  Rows must be in range.
 void gather_rows(const Array& operand, std::span<const int64_t> rows, const Array& out);
+
+// out[rows[i], ...] += updates[i, ...] for the dense numeric array `out` and updates of shape
+// (rows.size(),) + out.shape[1:] (any view), in order of i: repeated rows accumulate in the same
+// order for every element and thread count.  Rows must be in range.
+void scatter_add_rows(const Array& updates, const std::vector<int64_t>& rows, const Array& out);
 
 // Every element of an integer array (any view, any integer dtype) as int64, row-major.
 std::vector<int64_t> read_indices(const Array& indices);
