@@ -26,6 +26,7 @@
 
 #include "strata/checkpoint.h"
 #include "strata/ops.h"
+#include "strata/tree/flat_args.h"
 #include "strata/tree/tree.h"
 
 namespace strata {
@@ -70,47 +71,6 @@ std::vector<Array> checkpoint_leaves(const std::vector<Array>& inputs,
                                      const CheckpointPolicy& policy, const GradLeafFn& fn);
 // Zeros where a cotangent is a symbolic zero (grad returns arrays for every leaf).
 std::vector<Array> instantiate_zeros(std::vector<Array> cts, const std::vector<Array>& like);
-
-// The flattened arguments of a call: leaves, each argument's structure and leaf range.
-template <class... Args>
-struct FlatArgs {
-  std::vector<Array> leaves;
-  std::vector<std::string> paths;
-  std::vector<tree::TreeDef> defs;
-  std::vector<size_t> begin;  // first leaf of each argument (plus the end)
-
-  explicit FlatArgs(const Args&... args) {
-    (add(args), ...);
-    begin.push_back(leaves.size());
-  }
-  template <class T>
-  void add(const T& arg) {
-    begin.push_back(leaves.size());
-    defs.push_back(tree::structure(arg));
-    const std::string prefix = "arg" + std::to_string(defs.size() - 1);
-    for (auto& [path, a] : tree::leaves_with_path(arg)) {
-      paths.push_back(prefix + path);
-      leaves.push_back(a);
-    }
-  }
-  // The arguments rebuilt from (traced) leaves.
-  std::tuple<Args...> unflatten(const std::vector<Array>& all) const {
-    return unflatten_impl(all, std::index_sequence_for<Args...>{});
-  }
-  template <size_t K, class T>
-  T argument(const std::vector<Array>& all) const {
-    return tree::unflatten<T>(defs[K],
-                              std::vector<Array>(all.begin() + static_cast<long>(begin[K]),
-                                                 all.begin() + static_cast<long>(begin[K + 1])));
-  }
-
- private:
-  template <size_t... K>
-  std::tuple<Args...> unflatten_impl(const std::vector<Array>& all,
-                                     std::index_sequence<K...>) const {
-    return std::tuple<Args...>(argument<K, Args>(all)...);
-  }
-};
 
 template <bool Aux, class F, int... I, class... Args>
 auto value_and_grad_impl(const char* api, const F& f, const Args&... args) {

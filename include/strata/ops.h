@@ -103,6 +103,7 @@ MeanVar mean_var(const Array& a, const Axes& axes);
 Array reshape(const Array& a, const Shape& shape);       // one -1 entry is inferred
 Array transpose(const Array& a, const Axes& perm = {});  // empty: reverse the axes
 Array swapaxes(const Array& a, int axis1, int axis2);
+Array moveaxis(const Array& a, int source, int destination);  // jnp.moveaxis
 Array broadcast_to(const Array& a, const Shape& shape);
 Array expand_dims(const Array& a, int axis);
 Array squeeze(const Array& a, const Axes& axes = {});  // empty: all size-1 axes

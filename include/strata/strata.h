@@ -10,4 +10,5 @@
 #include "strata/jit.h"
 #include "strata/ops.h"
 #include "strata/scan.h"
+#include "strata/vmap.h"
 #include "strata/tree/tree.h"

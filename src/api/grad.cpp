@@ -21,16 +21,24 @@ Array checkpoint_name(const Array& x, const std::string& name) {
 namespace detail {
 
 TracedBody trace_body(const char* api, const std::vector<Array>& inputs, const GradLeafFn& fn) {
-  tracing::FrameScope scope;
-  const auto& frame = scope.shared();
-  std::vector<Array> traced;
-  traced.reserve(inputs.size());
+  std::vector<prim::ValueType> types;
+  types.reserve(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].valid()) {
       fail(api, "argument leaf ", i, " is an empty Array; pass a value for every leaf");
     }
-    traced.push_back(tracing::new_input(frame, prim::type_of(inputs[i])));
+    types.push_back(prim::type_of(inputs[i]));
   }
+  return trace_body(api, types, fn);
+}
+
+TracedBody trace_body(const char* api, const std::vector<prim::ValueType>& types,
+                      const GradLeafFn& fn) {
+  tracing::FrameScope scope;
+  const auto& frame = scope.shared();
+  std::vector<Array> traced;
+  traced.reserve(types.size());
+  for (const prim::ValueType& t : types) traced.push_back(tracing::new_input(frame, t));
   std::vector<ir::ValueId> outputs;
   for (const Array& r : fn(traced)) {
     if (!r.valid()) fail(api, "the function returned an empty Array as an output leaf");

@@ -19,6 +19,9 @@ struct TracedBody {
   std::vector<Array> captured;
 };
 TracedBody trace_body(const char* api, const std::vector<Array>& inputs, const GradLeafFn& fn);
+// The same on inputs of the given types (vmap traces f on one example's types).
+TracedBody trace_body(const char* api, const std::vector<prim::ValueType>& types,
+                      const GradLeafFn& fn);
 
 // The primitive-level form of a public checkpoint policy.
 prim::SavePolicy save_policy(const CheckpointPolicy& c);

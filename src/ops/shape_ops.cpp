@@ -146,6 +146,19 @@ Array swapaxes(const Array& a, int axis1, int axis2) {
   return transpose(a, perm);
 }
 
+Array moveaxis(const Array& a, int source, int destination) {
+  ops::check_valid("moveaxis", a);
+  const int from = ops::normalize_axis("moveaxis", source, a.ndim());
+  const int to = ops::normalize_axis("moveaxis", destination, a.ndim());
+  if (from == to) return a;
+  Axes perm;
+  for (int k = 0; k < a.ndim(); ++k) {
+    if (k != from) perm.push_back(k);
+  }
+  perm.insert(perm.begin() + to, from);
+  return transpose(a, perm);
+}
+
 Array broadcast_to(const Array& a, const Shape& shape) {
   ops::check_valid("broadcast_to", a);
   check_dims("broadcast_to", shape);

@@ -17,6 +17,7 @@ class Identity : public Primitive {
   std::optional<View> view(const Shape& shape, const Strides& strides) const override {
     return View{shape, strides, 0};
   }
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 };
 
 // No cotangent flows through (autodiff treats its result as a constant).

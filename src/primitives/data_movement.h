@@ -21,6 +21,7 @@ class Concatenate : public Primitive {
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   int axis() const { return axis_; }
 
  private:
@@ -60,6 +61,7 @@ class Gather : public Primitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override { return "axis=0"; }
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 
  private:
   std::string api_;
@@ -77,6 +79,7 @@ class ScatterAdd : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::string params() const override { return "axis=0"; }
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 };
 
 // lax.dynamic_slice: operands are the array and one 0-d integer start index per axis.  Negative
@@ -90,6 +93,7 @@ class DynamicSlice : public Primitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   const Shape& sizes() const { return sizes_; }
 
  private:
@@ -105,6 +109,7 @@ class DynamicUpdateSlice : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   // Allocates the dense staging copy write_window wants for a short strided update, once.
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
 

@@ -10,6 +10,7 @@
 
 #include "backend/cpu/strided.h"
 #include "compile/working_memory.h"
+#include "transforms/batching.h"
 
 namespace strata::prim {
 
@@ -115,6 +116,43 @@ std::vector<ValueType> DotGeneral::infer(const std::vector<ValueType>& in) const
   append_free(rhs.shape, dims_.rhs_contract, dims_.rhs_batch);
   const bool weak = lhs.weak && rhs.weak && out_dtype == lhs.dtype;
   return {ValueType{std::move(shape), out_dtype, weak}};
+}
+
+// The batch axis becomes a batch dimension of the product when both operands have one, or else
+// stays a free axis of the batched operand (its examples turn into more rows / columns of the
+// same GEMM): one product for the whole batch either way, the axis moved nowhere.
+Primitive::Batched DotGeneral::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  const int ld = args.dims[0], rd = args.dims[1];
+  auto shift = [](const Axes& axes, int d) {
+    Axes out;
+    for (int a : axes)
+      out.push_back(d == transforms::kNotBatched ? a : transforms::batched_axis(a, d));
+    return out;
+  };
+  DotDims dims{shift(dims_.lhs_contract, ld), shift(dims_.rhs_contract, rd),
+               shift(dims_.lhs_batch, ld), shift(dims_.rhs_batch, rd)};
+  auto free_before = [](const Axes& contract, const Axes& batch, int end) {
+    int n = 0;
+    for (int a = 0; a < end; ++a) {
+      const bool used = std::find(contract.begin(), contract.end(), a) != contract.end() ||
+                        std::find(batch.begin(), batch.end(), a) != batch.end();
+      n += used ? 0 : 1;
+    }
+    return n;
+  };
+  const int num_batch = static_cast<int>(dims.lhs_batch.size());
+  int out_dim = 0;
+  if (ld != transforms::kNotBatched && rd != transforms::kNotBatched) {
+    dims.lhs_batch.insert(dims.lhs_batch.begin(), ld);
+    dims.rhs_batch.insert(dims.rhs_batch.begin(), rd);
+  } else if (ld != transforms::kNotBatched) {
+    out_dim = num_batch + free_before(dims.lhs_contract, dims.lhs_batch, ld);
+  } else {
+    const int lhs_rank = args.operands[0].ndim();
+    const int lhs_free = lhs_rank - num_batch - static_cast<int>(dims.lhs_contract.size());
+    out_dim = num_batch + lhs_free + free_before(dims.rhs_contract, dims.rhs_batch, rd);
+  }
+  return {{bind1(make<DotGeneral>(dims, preferred_), args.operands)}, {out_dim}};
 }
 
 void DotGeneral::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& outs) const {

@@ -27,6 +27,7 @@ class DotGeneral : public Primitive {
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 
   const DotDims& dims() const { return dims_; }
   std::optional<DType> preferred_element_type() const { return preferred_; }

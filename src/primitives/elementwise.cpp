@@ -2,6 +2,7 @@
 
 #include "backend/cpu/strided.h"
 #include "strata/ops.h"
+#include "transforms/batching.h"
 
 namespace strata::prim {
 
@@ -197,6 +198,23 @@ std::vector<Array> Convert::vjp(const VjpArgs& args) const {
 
 std::string Convert::params() const {
   return detail::cat("new_dtype=", dtype_, weak_ ? " weak_type=True" : "");
+}
+
+// Elementwise primitives batch by lining up their operands' batch axes.
+Primitive::Batched Unary::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return transforms::batch_elementwise(self, args);
+}
+Primitive::Batched Binary::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return transforms::batch_elementwise(self, args);
+}
+Primitive::Batched Compare::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return transforms::batch_elementwise(self, args);
+}
+Primitive::Batched Select::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return transforms::batch_elementwise(self, args);
+}
+Primitive::Batched Convert::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return transforms::batch_elementwise(self, args);
 }
 
 }  // namespace strata::prim

@@ -15,6 +15,7 @@ class Unary : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   bool can_run_in_place() const override { return true; }
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   cpu::UnaryOp op() const { return op_; }
 
  private:
@@ -29,6 +30,7 @@ class Binary : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   bool can_run_in_place() const override { return true; }
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   cpu::BinaryOp op() const { return op_; }
 
  private:
@@ -42,6 +44,7 @@ class Compare : public Primitive {
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   cpu::CompareOp op() const { return op_; }
 
  private:
@@ -56,6 +59,7 @@ class Select : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   bool can_run_in_place() const override { return true; }
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 };
 
 // convert_element_type.  `weak` is the result's weak-type flag (promotion keeps it, astype drops
@@ -69,6 +73,7 @@ class Convert : public Primitive {
   std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   DType dtype() const { return dtype_; }
 
  private:

@@ -6,6 +6,7 @@
 #include "primitives/pad.h"
 #include "primitives/reduce.h"
 #include "strata/ops.h"
+#include "transforms/batching.h"
 
 namespace strata::prim {
 
@@ -286,6 +287,42 @@ std::vector<Array> StaticSlice::vjp(const VjpArgs& args) const {
 std::string StaticSlice::params() const {
   return detail::cat("start_indices=", axes_to_string(starts_), " sizes=", axes_to_string(sizes_),
                      " strides=", axes_to_string(steps_));
+}
+
+// ---- batching: the batch axis goes first in the result (broadcast, reshape, transpose), where
+// the new layout is defined anyway, or stays where it is (slice).
+
+Primitive::Batched BroadcastInDim::batch(const PrimitivePtr& /*self*/,
+                                         const BatchArgs& args) const {
+  const Array x = moveaxis(args.operands[0], args.dims[0], 0);
+  Shape shape = shape_;
+  shape.insert(shape.begin(), args.axis_size);
+  std::vector<int> dims{0};
+  for (int d : dims_) dims.push_back(d + 1);
+  return {{bind1(make<BroadcastInDim>(shape, dims), {x})}, {0}};
+}
+
+Primitive::Batched Reshape::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  const Array x = moveaxis(args.operands[0], args.dims[0], 0);
+  Shape shape = shape_;
+  shape.insert(shape.begin(), args.axis_size);
+  return {{bind1(make<Reshape>(shape), {x})}, {0}};
+}
+
+Primitive::Batched Transpose::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  const int d = args.dims[0];
+  std::vector<int> perm{d};
+  for (int p : perm_) perm.push_back(transforms::batched_axis(p, d));
+  return {{bind1(make<Transpose>(perm), {args.operands[0]})}, {0}};
+}
+
+Primitive::Batched StaticSlice::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  const auto d = static_cast<size_t>(args.dims[0]);
+  std::vector<int64_t> starts = starts_, sizes = sizes_, steps = steps_;
+  starts.insert(starts.begin() + static_cast<long>(d), 0);
+  sizes.insert(sizes.begin() + static_cast<long>(d), args.axis_size);
+  steps.insert(steps.begin() + static_cast<long>(d), 1);
+  return {{bind1(make<StaticSlice>(starts, sizes, steps), {args.operands[0]})}, {args.dims[0]}};
 }
 
 }  // namespace strata::prim

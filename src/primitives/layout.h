@@ -28,6 +28,7 @@ class BroadcastInDim : public LayoutPrimitive {
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   const Shape& shape() const { return shape_; }
   const std::vector<int>& broadcast_dimensions() const { return dims_; }
 
@@ -45,6 +46,7 @@ class Reshape : public LayoutPrimitive {
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 
  private:
   Shape shape_;
@@ -60,6 +62,7 @@ class Transpose : public LayoutPrimitive {
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   const std::vector<int>& perm() const { return perm_; }
 
  private:
@@ -78,6 +81,7 @@ class StaticSlice : public LayoutPrimitive {
   std::optional<View> view(const Shape& shape, const Strides& strides) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 
  private:
   std::vector<int64_t> starts_, sizes_, steps_;

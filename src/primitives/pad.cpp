@@ -5,6 +5,7 @@
 #include "backend/cpu/pad.h"
 #include "primitives/layout.h"
 #include "strata/ops.h"
+#include "transforms/batching.h"
 
 namespace strata::prim {
 
@@ -52,6 +53,29 @@ std::vector<Array> Pad::vjp(const VjpArgs& args) const {
   Array value_ct;
   if (args.wanted[1]) value_ct = sum(ct) - sum(inner);
   return {args.wanted[0] ? inner : Array(), value_ct};
+}
+
+// A shared padding value: the batch axis is left unpadded.  A padding value per example: pad
+// with a placeholder, then put each example's value wherever no operand element landed.
+Primitive::Batched Pad::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  auto with_batch_axis = [&](int d) {
+    std::vector<int64_t> low = low_, high = high_, interior = interior_;
+    for (auto* v : {&low, &high, &interior}) v->insert(v->begin() + d, 0);
+    return make<Pad>(low, high, interior);
+  };
+  if (args.dims[1] == transforms::kNotBatched) {
+    const int d = args.dims[0];
+    return {{bind1(with_batch_axis(d), args.operands)}, {d}};
+  }
+  const int64_t B = args.axis_size;
+  const Array x = transforms::move_batch_axis(args.operands[0], args.dims[0], B, 0);
+  const PrimitivePtr p = with_batch_axis(0);
+  const Array padded = bind1(p, {x, zeros({}, x.dtype())});
+  const Array landed = bind1(p, {full(x.shape(), 1, DType::Bool), full({}, 0, DType::Bool)});
+  Shape value_shape(padded.shape().size(), 1);
+  value_shape[0] = B;
+  const Array value = reshape(moveaxis(args.operands[1], args.dims[1], 0), value_shape);
+  return {{where(landed, padded, broadcast_to(value, padded.shape()))}, {0}};
 }
 
 std::string Pad::params() const {

@@ -22,6 +22,7 @@ class Pad : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   const std::vector<int64_t>& low() const { return low_; }
   const std::vector<int64_t>& high() const { return high_; }
   const std::vector<int64_t>& interior() const { return interior_; }

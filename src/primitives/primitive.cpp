@@ -50,6 +50,11 @@ std::vector<Array> Primitive::vjp(const VjpArgs& /*args*/) const {
        "gradient should flow through it");
 }
 
+Primitive::Batched Primitive::batch(const std::shared_ptr<const Primitive>& /*self*/,
+                                    const BatchArgs& /*args*/) const {
+  fail("vmap", "the primitive `", name(), "` has no batching rule, so it cannot be vmapped");
+}
+
 Primitive::Linearized Primitive::linearize(const std::shared_ptr<const Primitive>& self,
                                            const std::vector<Array>& primals,
                                            const std::vector<bool>& wanted) const {

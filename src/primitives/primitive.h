@@ -1,5 +1,5 @@
 // The primitive interface: one class per primitive owns its shape/dtype rule and its CPU
-// evaluation (and, as the transforms land, its vjp and batching rules).  Everything in ops.h is
+// evaluation, its vjp rule and its batching rule.  Everything in ops.h is
 // composed from these, so eager code, traced code and transformed code share one implementation.
 //
 // Primitives follow jax.lax conventions: operands already broadcast and promoted by the caller
@@ -118,6 +118,26 @@ class Primitive {
   virtual Linearized linearize(const std::shared_ptr<const Primitive>& self,
                                const std::vector<Array>& primals,
                                const std::vector<bool>& wanted) const;
+
+  // ---- batching (transforms/batching.h)
+  // Each operand either carries the batch axis (of size axis_size) at dims[i], or is the same for
+  // every example (kNotBatched).  The rule returns the batched results and where each carries the
+  // batch axis (kNotBatched where a result is the same for every example), built with the public
+  // ops and bind, so batched code traces, compiles and differentiates like user code.  Rules move
+  // a batch axis only when the primitive needs it somewhere else (like JAX's BatchTracer, which
+  // carries the batch dimension's position through the graph).  Only called with at least one
+  // batched operand.  The default throws "[vmap] <name> has no batching rule".
+  static constexpr int kNotBatched = -1;
+  struct BatchArgs {
+    const std::vector<Array>& operands;
+    const std::vector<int>& dims;
+    int64_t axis_size;
+  };
+  struct Batched {
+    std::vector<Array> outputs;
+    std::vector<int> dims;
+  };
+  virtual Batched batch(const std::shared_ptr<const Primitive>& self, const BatchArgs& args) const;
 };
 using PrimitivePtr = std::shared_ptr<const Primitive>;
 

@@ -6,6 +6,7 @@
 #include "compile/working_memory.h"
 #include "primitives/layout.h"
 #include "strata/ops.h"
+#include "transforms/batching.h"
 
 namespace strata::prim {
 
@@ -29,6 +30,19 @@ std::vector<Array> Reduce::vjp(const VjpArgs& args) const {
   const Array at_extreme = astype(back(args.outputs[0]) == x, x.dtype());
   const Array count = bind1(make<ReduceSum>(axes_), {at_extreme});
   return {at_extreme * back(args.cotangents[0] / count)};
+}
+
+// The reduced axes renumbered around the batch axis, which survives (moved down past the
+// reduced axes before it).
+Primitive::Batched Reduce::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  const int d = args.dims[0];
+  std::vector<int> axes;
+  int before = 0;
+  for (int a : axes_) {
+    axes.push_back(transforms::batched_axis(a, d));
+    before += a < d ? 1 : 0;
+  }
+  return {{bind1(make<Reduce>(op_, axes), {args.operands[0]})}, {d - before}};
 }
 
 std::vector<ValueType> Reduce::infer(const std::vector<ValueType>& in) const {
@@ -120,6 +134,12 @@ Primitive::Kernel ArgReduce::prepare(const std::vector<Array>& in,
 // The index result is an integer: piecewise constant in the operand, so no cotangent.
 std::vector<Array> ArgReduce::vjp(const VjpArgs& /*args*/) const {
   return {Array()};
+}
+
+Primitive::Batched ArgReduce::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  const int d = args.dims[0];
+  const int axis = transforms::batched_axis(axis_, d);
+  return {{bind1(make<ArgReduce>(is_max_, axis), {args.operands[0]})}, {axis_ < d ? d - 1 : d}};
 }
 
 std::string ArgReduce::params() const {

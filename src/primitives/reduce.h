@@ -23,6 +23,7 @@ class Reduce : public Primitive {
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override { return "axes=" + axes_to_string(axes_); }
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   cpu::ReduceOp op() const { return op_; }
   const std::vector<int>& axes() const { return axes_; }
 
@@ -56,6 +57,7 @@ class ArgReduce : public Primitive {
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
   std::string params() const override;
   std::vector<Array> vjp(const VjpArgs& args) const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
   bool is_max() const { return is_max_; }
   int axis() const { return axis_; }
 

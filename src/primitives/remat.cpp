@@ -5,8 +5,10 @@
 #include "backend/cpu/strided.h"
 #include "compile/pipeline.h"
 #include "compile/working_memory.h"
+#include "strata/ops.h"
 #include "trace/frame.h"
 #include "transforms/autodiff.h"
+#include "transforms/batching.h"
 #include "transforms/partial_eval.h"
 
 namespace strata::prim {
@@ -148,6 +150,21 @@ Primitive::Linearized Remat::linearize(const std::shared_ptr<const Primitive>& s
     return out;
   };
   return {std::move(outputs), std::move(pullback)};
+}
+
+Primitive::Batched Remat::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
+  std::vector<bool> batched;
+  std::vector<Array> operands;
+  for (size_t i = 0; i < args.operands.size(); ++i) {
+    batched.push_back(args.dims[i] != transforms::kNotBatched);
+    operands.push_back(batched.back() ? moveaxis(args.operands[i], args.dims[i], 0)
+                                      : args.operands[i]);
+  }
+  const transforms::BatchedBody body = transforms::batch_body(*body_, batched, args.axis_size);
+  Batched out;
+  out.outputs = prim::bind(make<Remat>(body.graph, save_), operands);
+  for (bool b : body.batched_outputs) out.dims.push_back(b ? 0 : transforms::kNotBatched);
+  return out;
 }
 
 }  // namespace strata::prim

@@ -31,6 +31,8 @@ class Remat : public Primitive {
   Linearized linearize(const std::shared_ptr<const Primitive>& self,
                        const std::vector<Array>& primals,
                        const std::vector<bool>& wanted) const override;
+  // The body batched as a new checkpoint op, batch axes first.
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 
  private:
   std::shared_ptr<const ir::Graph> body_;

@@ -84,6 +84,8 @@ class Scan : public Primitive {
   Linearized linearize(const std::shared_ptr<const Primitive>& self,
                        const std::vector<Array>& primals,
                        const std::vector<bool>& wanted) const override;
+  // Batching (scan_batch.cpp): the body batched once, after a fixpoint over batched carries.
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 
   const ir::Graph& body() const { return *body_; }
   const std::shared_ptr<const ir::Graph>& body_ptr() const { return body_; }

@@ -1,31 +1,12 @@
 #include "transforms/autodiff.h"
 
 #include "primitives/checkpoint_name.h"
+#include "transforms/graph_values.h"
 #include "strata/ops.h"
 
 namespace strata::transforms {
 
 namespace {
-
-// Values of g as arrays, constants and inputs filled in.
-std::vector<Array> initial_values(const ir::Graph& g, const std::vector<Array>& inputs) {
-  if (inputs.size() != g.inputs().size()) {
-    fail("grad", "internal: the graph has ", g.inputs().size(), " inputs, given ", inputs.size());
-  }
-  std::vector<Array> values(static_cast<size_t>(g.num_values()));
-  for (const auto& [v, a] : g.constants()) values[static_cast<size_t>(v)] = a;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    values[static_cast<size_t>(g.inputs()[i])] = inputs[i];
-  }
-  return values;
-}
-
-std::vector<Array> gather(const std::vector<Array>& values, const std::vector<ir::ValueId>& ids) {
-  std::vector<Array> out;
-  out.reserve(ids.size());
-  for (ir::ValueId v : ids) out.push_back(values[static_cast<size_t>(v)]);
-  return out;
-}
 
 // A rule's cotangent must have its primal's shape and dtype; a mismatch is a bug in the rule,
 // reported with the primitive's name rather than surfacing later as a confusing shape error.
@@ -83,7 +64,7 @@ Array instantiate(const Array& cotangent, const prim::ValueType& like) {
 }
 
 std::vector<Array> eval_graph(const ir::Graph& g, const std::vector<Array>& inputs) {
-  std::vector<Array> values = initial_values(g, inputs);
+  std::vector<Array> values = initial_values(g, inputs, "grad");
   for (const ir::Op& op : g.ops()) {
     std::vector<Array> out = prim::bind(op.primitive, gather(values, op.operands));
     for (size_t j = 0; j < out.size(); ++j) {
@@ -96,7 +77,7 @@ std::vector<Array> eval_graph(const ir::Graph& g, const std::vector<Array>& inpu
 LinearizedGraph linearize_graph(std::shared_ptr<const ir::Graph> graph,
                                 const std::vector<Array>& inputs, const std::vector<bool>& wanted) {
   const ir::Graph& g = *graph;
-  std::vector<Array> values = initial_values(g, inputs);
+  std::vector<Array> values = initial_values(g, inputs, "grad");
   std::vector<bool> active = input_activity(g, wanted);
   // The pullback of every op that has an active operand, in forward order.
   struct Step {
