@@ -9,5 +9,6 @@
 #include "strata/grad.h"
 #include "strata/jit.h"
 #include "strata/ops.h"
+#include "strata/random.h"
 #include "strata/scan.h"
 #include "strata/tree/tree.h"
