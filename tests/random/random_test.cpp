@@ -3,6 +3,7 @@
 // statistical properties and errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -373,6 +374,15 @@ TEST(RandomTruncatedNormal, RespectsTheBoundsStrictly) {
   EXPECT_GT(st::min(half).item<float>(), 0.0f);
   EXPECT_TRUE(std::isfinite(st::max(half).item<float>()));
   EXPECT_NEAR(st::mean(half).item<float>(), 0.7978846, 0.01);  // sqrt(2 / pi)
+  // 16-bit formats: the bounds' neighbours are taken in the format itself (a float32 neighbour
+  // would round back onto the bound).
+  for (DType half : {DType::Float16, DType::BFloat16}) {
+    const Array t16 = rnd::truncated_normal(rnd::key(9), -0.5, 0.5, {4096}, half);
+    EXPECT_EQ(t16.dtype(), half);
+    const auto v = st::testing::to_doubles(t16);
+    EXPECT_GT(*std::min_element(v.begin(), v.end()), -0.5) << half;
+    EXPECT_LT(*std::max_element(v.begin(), v.end()), 0.5) << half;
+  }
   const Array t64 = rnd::truncated_normal(rnd::key(9), -1, 1, {1000}, DType::Float64);
   EXPECT_EQ(t64.dtype(), DType::Float64);
   EXPECT_GT(st::min(t64).item<double>(), -1.0);
