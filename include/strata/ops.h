@@ -58,6 +58,7 @@ Array relu(const Array& a);
 Array gelu(const Array& a, bool approximate = true);  // tanh form when approximate, erf otherwise
 Array silu(const Array& a);
 Array erf(const Array& a);
+Array erf_inv(const Array& a);  // inverse of erf on (-1, 1); ±inf at ±1 (lax.erf_inv)
 Array sin(const Array& a);
 Array cos(const Array& a);
 Array floor(const Array& a);
@@ -75,6 +76,20 @@ Array logical_and(const Array& a, const Array& b);
 Array logical_or(const Array& a, const Array& b);
 Array logical_xor(const Array& a, const Array& b);
 Array logical_not(const Array& a);
+
+// Bitwise ops (jnp.bitwise_*): integer or bool operands, promoted and broadcast; on bool they
+// are the logical ops.
+Array bitwise_and(const Array& a, const Array& b);
+Array bitwise_or(const Array& a, const Array& b);
+Array bitwise_xor(const Array& a, const Array& b);
+Array bitwise_not(const Array& a);
+// Shifts of integers (lax.shift_*): operands promoted and broadcast; a shift amount outside
+// [0, bit width) gives 0 (left, logical right) or the sign fill (arithmetic right), as in XLA.
+Array shift_left(const Array& a, const Array& amount);
+Array shift_right_logical(const Array& a, const Array& amount);
+Array shift_right_arithmetic(const Array& a, const Array& amount);
+// lax.bitcast_convert_type for equal widths: the same bits read as `dtype` (uint32 -> float32).
+Array bitcast_convert_type(const Array& a, DType dtype);
 
 // where(cond, x, y): cond must be bool; x and y promote; all three broadcast.
 Array where(const Array& cond, const Array& x, const Array& y);

@@ -9,6 +9,7 @@
 #include "strata/grad.h"
 #include "strata/jit.h"
 #include "strata/ops.h"
+#include "strata/random.h"
 #include "strata/scan.h"
 #include "strata/vmap.h"
 #include "strata/tree/tree.h"

@@ -59,7 +59,9 @@ float16_t::operator float() const {
 int64_t itemsize(DType t) {
   switch (t) {
     case DType::Bool:
+    case DType::UInt8:
       return 1;
+    case DType::UInt16:
     case DType::Float16:
     case DType::BFloat16:
       return 2;
@@ -68,6 +70,7 @@ int64_t itemsize(DType t) {
     case DType::Float32:
       return 4;
     case DType::Int64:
+    case DType::UInt64:
     case DType::Float64:
       return 8;
   }
@@ -92,6 +95,12 @@ std::string_view name(DType t) {
       return "float32";
     case DType::Float64:
       return "float64";
+    case DType::UInt8:
+      return "uint8";
+    case DType::UInt16:
+      return "uint16";
+    case DType::UInt64:
+      return "uint64";
   }
   return "unknown";
 }
@@ -104,10 +113,13 @@ bool is_floating(DType t) {
   return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float32 || t == DType::Float64;
 }
 bool is_integer(DType t) {
-  return t == DType::Int32 || t == DType::UInt32 || t == DType::Int64;
+  return is_signed_integer(t) || is_unsigned_integer(t);
 }
 bool is_signed_integer(DType t) {
   return t == DType::Int32 || t == DType::Int64;
+}
+bool is_unsigned_integer(DType t) {
+  return t == DType::UInt8 || t == DType::UInt16 || t == DType::UInt32 || t == DType::UInt64;
 }
 
 namespace {
@@ -129,9 +141,16 @@ DType promote_strong(DType a, DType b) {
   }
   if (ka == Kind::Float) return a;  // integers promote to the float type, whatever its width
   if (kb == Kind::Float) return b;
-  // Two integer types: signed/unsigned 32-bit meet at int64; otherwise the wider one wins.
-  if (itemsize(a) == itemsize(b)) return DType::Int64;  // int32 vs uint32
-  return itemsize(a) > itemsize(b) ? a : b;
+  // Two integer types of one signedness: the wider wins.
+  if (is_signed_integer(a) == is_signed_integer(b)) return itemsize(a) >= itemsize(b) ? a : b;
+  // Signed s and unsigned u, JAX's lattice u8 -> i16, u16 -> i32, u32 -> i64, u64 -> float: a
+  // strictly wider signed type holds every u value; otherwise the meet is the signed type of twice
+  // u's width, and above int64 (u64 vs any signed) it is the default float of JAX's x64 mode.
+  const DType s = is_signed_integer(a) ? a : b;
+  const DType u = is_signed_integer(a) ? b : a;
+  if (itemsize(s) > itemsize(u)) return s;
+  if (u == DType::UInt64) return DType::Float64;
+  return DType::Int64;  // u32 with i32 (strata has no int8/int16, so u8/u16 never get here)
 }
 }  // namespace
 

@@ -154,6 +154,9 @@ Array sigmoid(const Array& a) {
 Array erf(const Array& a) {
   return float_unary("erf", UnaryOp::Erf, a);
 }
+Array erf_inv(const Array& a) {
+  return float_unary("erf_inv", UnaryOp::ErfInv, a);
+}
 Array sin(const Array& a) {
   return float_unary("sin", UnaryOp::Sin, a);
 }
@@ -230,6 +233,53 @@ Array logical_xor(const Array& a, const Array& b) {
 }
 Array logical_not(const Array& a) {
   return unary_op(UnaryOp::Not, truth("logical_not", a));
+}
+
+// ---------------------------------------------------------------- bits
+namespace {
+void require_integer(const char* api, const Array& a, bool bool_ok) {
+  ops::check_valid(api, a);
+  if (is_integer(a.dtype()) || (bool_ok && a.dtype() == DType::Bool)) return;
+  fail(api, "needs ", bool_ok ? "integer or bool" : "integer", " operands, found shape ",
+       to_string(a.shape()), " dtype ", a.dtype(),
+       is_floating(a.dtype()) ? "; to work on a float's bits, bitcast_convert_type it first"
+                              : "; astype an integer dtype first");
+}
+
+Array bits_op(const char* api, BinaryOp op, const Array& a, const Array& b, bool bool_ok) {
+  require_integer(api, a, bool_ok);
+  require_integer(api, b, bool_ok);
+  return binary_op(api, op, a, b);
+}
+}  // namespace
+
+Array bitwise_and(const Array& a, const Array& b) {
+  return bits_op("bitwise_and", BinaryOp::And, a, b, true);
+}
+Array bitwise_or(const Array& a, const Array& b) {
+  return bits_op("bitwise_or", BinaryOp::Or, a, b, true);
+}
+Array bitwise_xor(const Array& a, const Array& b) {
+  return bits_op("bitwise_xor", BinaryOp::Xor, a, b, true);
+}
+Array bitwise_not(const Array& a) {
+  require_integer("bitwise_not", a, true);
+  return unary_op(UnaryOp::Not, a);
+}
+Array shift_left(const Array& a, const Array& amount) {
+  return bits_op("shift_left", BinaryOp::ShiftLeft, a, amount, false);
+}
+Array shift_right_logical(const Array& a, const Array& amount) {
+  return bits_op("shift_right_logical", BinaryOp::ShiftRightLogical, a, amount, false);
+}
+Array shift_right_arithmetic(const Array& a, const Array& amount) {
+  return bits_op("shift_right_arithmetic", BinaryOp::ShiftRightArithmetic, a, amount, false);
+}
+
+Array bitcast_convert_type(const Array& a, DType dtype) {
+  ops::check_valid("bitcast_convert_type", a);
+  if (a.dtype() == dtype) return a;
+  return prim::bind1(prim::make<prim::BitcastConvert>(dtype), {a});
 }
 
 Array where(const Array& cond, const Array& x, const Array& y) {

@@ -56,6 +56,9 @@ std::vector<ValueType> Binary::infer(const std::vector<ValueType>& in) const {
   using cpu::BinaryOp;
   if (op_ == BinaryOp::And || op_ == BinaryOp::Or || op_ == BinaryOp::Xor) {
     require(t.dtype == DType::Bool || is_integer(t.dtype), name(), t, "bool or integer");
+  } else if (op_ == BinaryOp::ShiftLeft || op_ == BinaryOp::ShiftRightLogical ||
+             op_ == BinaryOp::ShiftRightArithmetic) {
+    require(is_integer(t.dtype), name(), t, "integer");
   } else {
     require(t.dtype != DType::Bool, name(), t, "numeric (not bool)");
   }
@@ -96,6 +99,9 @@ std::vector<Array> Unary::vjp(const VjpArgs& args) const {
       return {ct * out * (1.0 - out)};
     case cpu::UnaryOp::Erf:
       return {ct * 1.1283791670955126 * exp(-(x * x))};  // 2 / sqrt(pi)
+    case cpu::UnaryOp::ErfInv:
+      // d/dx erf^-1(x) = 1 / erf'(y) = sqrt(pi) / 2 * exp(y^2), y = erf^-1(x)
+      return {ct * 0.88622692545275801 * exp(out * out)};
     case cpu::UnaryOp::Sin:
       return {ct * cos(x)};
     case cpu::UnaryOp::Cos:
@@ -215,6 +221,38 @@ Primitive::Batched Select::batch(const PrimitivePtr& self, const BatchArgs& args
 }
 Primitive::Batched Convert::batch(const PrimitivePtr& self, const BatchArgs& args) const {
   return transforms::batch_elementwise(self, args);
+}
+
+}  // namespace strata::prim
+
+namespace strata::prim {
+
+std::vector<ValueType> BitcastConvert::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  const ValueType& t = in[0];
+  if (t.dtype == DType::Bool || dtype_ == DType::Bool) {
+    fail(name(), "bool has no fixed bit layout to reinterpret, found ", to_string(t), " -> ",
+         dtype_, "; convert with astype instead");
+  }
+  if (itemsize(t.dtype) != itemsize(dtype_)) {
+    fail(name(), "needs the same bit width on both sides, found ", to_string(t), " (",
+         itemsize(t.dtype) * 8, " bits) -> ", dtype_, " (", itemsize(dtype_) * 8,
+         " bits); pick a target dtype of ", itemsize(t.dtype) * 8, " bits");
+  }
+  return {ValueType{t.shape, dtype_, false}};
+}
+
+void BitcastConvert::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::bitcast_into(in[0], out[0]);
+}
+
+// Reinterpreting bits is not differentiable (JAX has no jvp for it either): no cotangent.
+std::vector<Array> BitcastConvert::vjp(const VjpArgs& /*args*/) const {
+  return {Array()};
+}
+
+std::string BitcastConvert::params() const {
+  return detail::cat("new_dtype=", dtype_);
 }
 
 }  // namespace strata::prim

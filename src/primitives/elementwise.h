@@ -81,4 +81,20 @@ class Convert : public Primitive {
   bool weak_;
 };
 
+// bitcast_convert_type between dtypes of one width (uint32 <-> float32, uint16 -> bfloat16, ...):
+// the same bytes read as another type.
+class BitcastConvert : public Primitive {
+ public:
+  explicit BitcastConvert(DType dtype) : dtype_(dtype) {}
+  const char* name() const override { return "bitcast_convert_type"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::string params() const override;
+  std::vector<Array> vjp(const VjpArgs& args) const override;
+  DType dtype() const { return dtype_; }
+
+ private:
+  DType dtype_;
+};
+
 }  // namespace strata::prim

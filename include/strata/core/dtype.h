@@ -9,11 +9,26 @@
 
 namespace strata {
 
-enum class DType : uint8_t { Bool, Int32, UInt32, Int64, Float16, BFloat16, Float32, Float64 };
+// The unsigned types UInt8, UInt16 and UInt64 come last so the codes (and the order of
+// kAllDTypes) of the original eight stay what they were.  They exist mostly for random bits
+// (jax.random.bits of every width) and for bit manipulation.
+enum class DType : uint8_t {
+  Bool,
+  Int32,
+  UInt32,
+  Int64,
+  Float16,
+  BFloat16,
+  Float32,
+  Float64,
+  UInt8,
+  UInt16,
+  UInt64
+};
 
-inline constexpr DType kAllDTypes[] = {DType::Bool,    DType::Int32,   DType::UInt32,
-                                       DType::Int64,   DType::Float16, DType::BFloat16,
-                                       DType::Float32, DType::Float64};
+inline constexpr DType kAllDTypes[] = {
+    DType::Bool,    DType::Int32,   DType::UInt32, DType::Int64,  DType::Float16, DType::BFloat16,
+    DType::Float32, DType::Float64, DType::UInt8,  DType::UInt16, DType::UInt64};
 
 // IEEE binary16, stored as bits; arithmetic goes through float (as XLA does on CPU).
 struct float16_t {
@@ -59,8 +74,9 @@ std::string_view name(DType t);  // NumPy names: "float32", "bool", ...
 std::ostream& operator<<(std::ostream& os, DType t);
 
 bool is_floating(DType t);
-bool is_integer(DType t);  // int32, uint32, int64 (not bool)
+bool is_integer(DType t);  // signed and unsigned integers (not bool)
 bool is_signed_integer(DType t);
+bool is_unsigned_integer(DType t);
 
 // JAX's promotion lattice (jnp.promote_types), extended with JAX's weak types: a weakly typed
 // operand (a C++ scalar mixed with an array) takes the other operand's type when that is of the
@@ -92,6 +108,18 @@ struct dtype_of<int32_t> {
 template <>
 struct dtype_of<uint32_t> {
   static constexpr DType value = DType::UInt32;
+};
+template <>
+struct dtype_of<uint8_t> {
+  static constexpr DType value = DType::UInt8;
+};
+template <>
+struct dtype_of<uint16_t> {
+  static constexpr DType value = DType::UInt16;
+};
+template <>
+struct dtype_of<uint64_t> {
+  static constexpr DType value = DType::UInt64;
 };
 template <>
 struct dtype_of<int64_t> {

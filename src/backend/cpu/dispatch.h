@@ -86,6 +86,12 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
       return fn(float{});
     case DType::Float64:
       return fn(double{});
+    case DType::UInt8:
+      return fn(uint8_t{});
+    case DType::UInt16:
+      return fn(uint16_t{});
+    case DType::UInt64:
+      return fn(uint64_t{});
   }
   fail("dtype", "unknown dtype code ", static_cast<int>(dtype));
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "backend/cpu/parallel.h"
@@ -12,12 +13,23 @@ namespace strata::cpu {
 const char* name(UnaryOp op) {
   static constexpr const char* kNames[] = {"neg",   "abs",  "sign",  "exp",  "log",      "log1p",
                                            "expm1", "sqrt", "rsqrt", "tanh", "logistic", "erf",
-                                           "sin",   "cos",  "floor", "ceil", "not"};
+                                           "sin",   "cos",  "floor", "ceil", "not",      "erf_inv"};
   return kNames[static_cast<int>(op)];
 }
 const char* name(BinaryOp op) {
-  static constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow",
-                                           "max", "min", "and", "or",  "xor"};
+  static constexpr const char* kNames[] = {"add",
+                                           "sub",
+                                           "mul",
+                                           "div",
+                                           "pow",
+                                           "max",
+                                           "min",
+                                           "and",
+                                           "or",
+                                           "xor",
+                                           "shift_left",
+                                           "shift_right_logical",
+                                           "shift_right_arithmetic"};
   return kNames[static_cast<int>(op)];
 }
 const char* name(CompareOp op) {
@@ -144,6 +156,83 @@ T logistic(T x) {
   return e / (T(1) + e);
 }
 
+// Shifts with XLA's semantics (see BinaryOp), computed on the unsigned twin so that no C++ shift
+// is ever undefined: the amount is read as unsigned, so a negative amount counts as too large.
+template <typename T>
+T shift_left(T x, T amount) {
+  using U = std::make_unsigned_t<T>;
+  constexpr U kBits = static_cast<U>(sizeof(T) * 8);
+  if (static_cast<U>(amount) >= kBits) return T(0);
+  return static_cast<T>(static_cast<U>(static_cast<U>(x) << static_cast<U>(amount)));
+}
+template <typename T>
+T shift_right_logical(T x, T amount) {
+  using U = std::make_unsigned_t<T>;
+  constexpr U kBits = static_cast<U>(sizeof(T) * 8);
+  if (static_cast<U>(amount) >= kBits) return T(0);
+  return static_cast<T>(static_cast<U>(static_cast<U>(x) >> static_cast<U>(amount)));
+}
+template <typename T>
+T shift_right_arithmetic(T x, T amount) {
+  using U = std::make_unsigned_t<T>;
+  using S = std::make_signed_t<T>;
+  constexpr U kBits = static_cast<U>(sizeof(T) * 8);
+  const U shift = std::min<U>(static_cast<U>(amount), kBits - 1);  // past the width: sign fill
+  // Right shift of a negative signed value is arithmetic in C++20.
+  return static_cast<T>(static_cast<S>(static_cast<S>(x) >> shift));
+}
+
+// erf^-1 as XLA expands chlo.erf_inv for float32 (rng.md 9.1): a degree-8 polynomial in
+// w = -log1p(-x^2), one set of coefficients for the centre (w < 5) and one for the tails.  With
+// T = float every step rounds to float exactly as the elementwise HLO does (no fused multiply-add:
+// the project builds in ISO mode, where GCC does not contract), which jax.random.normal needs.
+// With T = double it is only the first guess of erf_inv_f64.
+template <typename T>
+T erf_inv_poly(T x) {
+  static constexpr T kCentre[] = {T(2.81022636e-08f),  T(3.43273939e-07f), T(-3.5233877e-06f),
+                                  T(-4.39150654e-06f), T(0.00021858087f),  T(-0.00125372503f),
+                                  T(-0.00417768164f),  T(0.246640727f),    T(1.50140941f)};
+  static constexpr T kTail[] = {T(-0.000200214257f), T(0.000100950558f), T(0.00134934322f),
+                                T(-0.00367342844f),  T(0.00573950773f),  T(-0.0076224613f),
+                                T(0.00943887047f),   T(1.00167406f),     T(2.83297682f)};
+  const T w = -std::log1p(-x * x);
+  const bool centre = w < T(5);
+  const T t = centre ? w - T(2.5) : std::sqrt(w) - T(3);
+  const T* c = centre ? kCentre : kTail;
+  T p = c[0];
+  for (int k = 1; k < 9; ++k) p = c[k] + p * t;
+  if (std::fabs(x) == T(1)) return x * std::numeric_limits<T>::infinity();
+  return p * x;
+}
+
+// erf^-1 in float64.  XLA's float64 expansion is another polynomial that rng.md does not give, so
+// this one aims at the true value instead: the polynomial above evaluated in double as a first
+// guess, then Halley steps on f(y) = erf(y) - |x|.  For |x| >= 1/2 the residual is written
+// (1 - |x|) - erfc(y), where 1 - |x| is exact, so it keeps its digits in the tails where
+// erf(y) - |x| would cancel to nothing.
+double erf_inv_f64(double x) {
+  const double ax = std::fabs(x);
+  if (!(ax < 1.0)) return ax == 1.0 ? x * std::numeric_limits<double>::infinity() : NAN;
+  if (x == 0.0) return x;
+  constexpr double kTwoOverSqrtPi = 1.1283791670955126;
+  double y = erf_inv_poly(ax);
+  for (int it = 0; it < 8; ++it) {
+    const double residual = ax < 0.5 ? std::erf(y) - ax : (1.0 - ax) - std::erfc(y);
+    const double delta = residual / (kTwoOverSqrtPi * std::exp(-y * y));
+    const double step = delta / (1.0 + y * delta);  // Halley: f''/f' = -2y
+    y -= step;
+    if (std::fabs(step) <= 1e-17 * y) break;
+  }
+  return std::copysign(y, x);
+}
+
+float erf_inv(float x) {
+  return erf_inv_poly(x);
+}
+double erf_inv(double x) {
+  return erf_inv_f64(x);
+}
+
 template <typename T>
 void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
   switch (op) {
@@ -169,12 +258,12 @@ void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
       }
       return;
     case UnaryOp::Not:
-      if constexpr (std::is_same_v<T, uint8_t>) {
-        for (int64_t i = 0; i < n; ++i) y[i] = x[i] == 0;
-      } else if constexpr (std::is_integral_v<T>) {
+      // Bitwise here, uint8_t included: bool lanes (also uint8_t) take logical_not_span instead.
+      if constexpr (std::is_integral_v<T>) {
         for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(~x[i]);
+        return;
       }
-      return;
+      break;
     default:
       break;
   }
@@ -218,6 +307,9 @@ void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
         return;
       case UnaryOp::Ceil:
         for (int64_t i = 0; i < n; ++i) y[i] = std::ceil(x[i]);
+        return;
+      case UnaryOp::ErfInv:
+        for (int64_t i = 0; i < n; ++i) y[i] = erf_inv(x[i]);
         return;
       default:
         break;
@@ -290,6 +382,15 @@ void binary_span(BinaryOp op, int64_t n, const T* a, const T* b, T* y) {
       case BinaryOp::Xor:
         for (int64_t i = 0; i < n; ++i) y[i] = a[i] ^ b[i];
         return;
+      case BinaryOp::ShiftLeft:
+        for (int64_t i = 0; i < n; ++i) y[i] = shift_left(a[i], b[i]);
+        return;
+      case BinaryOp::ShiftRightLogical:
+        for (int64_t i = 0; i < n; ++i) y[i] = shift_right_logical(a[i], b[i]);
+        return;
+      case BinaryOp::ShiftRightArithmetic:
+        for (int64_t i = 0; i < n; ++i) y[i] = shift_right_arithmetic(a[i], b[i]);
+        return;
       default:
         break;
     }
@@ -351,6 +452,10 @@ void unary_span(UnaryOp op, int64_t n, const double* x, double* y) {
   unary_span<double>(op, n, x, y);
 }
 void unary_span(UnaryOp op, int64_t n, const uint8_t* x, uint8_t* y) {
+  if (op == UnaryOp::Not) {  // bool lanes: logical, not bitwise (~1 would be 0xfe)
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] == 0;
+    return;
+  }
   unary_span<uint8_t>(op, n, x, y);
 }
 void binary_span(BinaryOp op, int64_t n, const float* a, const float* b, float* y) {
@@ -374,9 +479,19 @@ void compare_span(CompareOp op, int64_t n, const uint8_t* a, const uint8_t* b, u
 
 void unary(UnaryOp op, const Array& x, const Array& out) {
   visit_dtype(x.dtype(), [&](auto tag) {
-    using L = lane_t<decltype(tag)>;
+    using S = decltype(tag);
+    using L = lane_t<S>;
+    // bool and uint8 share the uint8_t lane; only `not` tells them apart.
+    constexpr bool kBool = std::is_same_v<S, bool>;
     run_tiles<L, L, 1>(
-        {&x}, out, [op](int64_t n, const L* const* in, L* y) { unary_span<L>(op, n, in[0], y); },
+        {&x}, out,
+        [op](int64_t n, const L* const* in, L* y) {
+          if constexpr (kBool) {
+            unary_span(op, n, in[0], y);  // the non-template bool entry
+          } else {
+            unary_span<L>(op, n, in[0], y);
+          }
+        },
         unary_cost(op));
   });
 }
@@ -406,6 +521,25 @@ void select(const Array& pred, const Array& on_true, const Array& on_false, cons
     using L = lane_t<decltype(tag)>;
     run_tiles<L, L, 3>({&pred, &on_true, &on_false}, out, [](int64_t n, const L* const* in, L* y) {
       for (int64_t i = 0; i < n; ++i) y[i] = in[0][i] != L(0) ? in[1][i] : in[2][i];
+    });
+  });
+}
+
+void bitcast_into(const Array& x, const Array& out) {
+  // Read tiles in x's own storage type (a plain copy for any strided view), then move the bytes:
+  // memcpy keeps this free of type punning.
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using S = decltype(tag);
+    const StridedReader reader(x);
+    auto* dst = static_cast<unsigned char*>(detail::mutable_data(out));
+    parallel_for(out.size(), [&](int64_t begin, int64_t end) {
+      alignas(64) S staged[kTile];
+      for (int64_t t = begin; t < end; t += kTile) {
+        const int64_t n = std::min(kTile, end - t);
+        reader.template read<S>(t, n, staged);
+        std::memcpy(dst + t * static_cast<int64_t>(sizeof(S)), staged,
+                    static_cast<size_t>(n) * sizeof(S));
+      }
     });
   });
 }

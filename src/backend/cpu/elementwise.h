@@ -23,9 +23,27 @@ enum class UnaryOp {
   Cos,
   Floor,
   Ceil,
-  Not,  // logical not on bool, bitwise not on integers
+  Not,     // logical not on bool, bitwise not on integers
+  ErfInv,  // inverse error function (float32: the polynomial XLA lowers erf_inv to)
 };
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Max, Min, And, Or, Xor };
+// And/Or/Xor are logical on bool and bitwise on integers.  Shifts follow XLA: the amount is read
+// as unsigned, and an amount of at least the bit width gives 0 (logical) or the sign fill
+// (arithmetic) instead of C++'s undefined behaviour.
+enum class BinaryOp {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Max,
+  Min,
+  And,
+  Or,
+  Xor,
+  ShiftLeft,
+  ShiftRightLogical,
+  ShiftRightArithmetic
+};
 enum class CompareOp { Eq, Ne, Lt, Le, Gt, Ge };
 
 const char* name(UnaryOp op);
@@ -38,10 +56,13 @@ void unary(UnaryOp op, const Array& x, const Array& out);
 void binary(BinaryOp op, const Array& a, const Array& b, const Array& out);
 void compare(CompareOp op, const Array& a, const Array& b, const Array& out);
 void select(const Array& pred, const Array& on_true, const Array& on_false, const Array& out);
+// Copies x's bytes into `out`, a dense array of another dtype of the same item size.
+void bitcast_into(const Array& x, const Array& out);
 
 // The per-op loops the kernels above run on each dense tile, exposed so fused kernels
 // (backend/cpu/fused_elementwise) compute bit-identical results by running the very same code.
-// Lanes are compute types: float, double, or uint8_t for bool (0 or 1).
+// Lanes are compute types: float, double, or uint8_t for bool (0 or 1) — the uint8_t entries
+// have bool semantics (not is logical), since fused kernels only see uint8_t lanes for bool.
 void unary_span(UnaryOp op, int64_t n, const float* x, float* y);
 void unary_span(UnaryOp op, int64_t n, const double* x, double* y);
 void unary_span(UnaryOp op, int64_t n, const uint8_t* x, uint8_t* y);
