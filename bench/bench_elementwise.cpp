@@ -4,8 +4,11 @@
 //   add kernel        2 x 64 MiB read + 64 MiB written, into a preallocated output (fused-loop
 //   cost) select kernel     3 inputs (pred is 16 MiB of bool) + 64 MiB written add, eager the same
 //   add through ops.h, including allocating the 64 MiB result
+// and the transcendental unary kernels (tanh, logistic, exp) over 1 M float32 inputs spread over
+// [-5, 5], reported as elements per second (these are compute-bound, not memory-bound).
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -60,10 +63,54 @@ void BM_AddEager(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 3 * kBytes);
 }
 
+// Inputs in [-5, 5] (a ramp, so every branch of a kernel is exercised as in real activations).
+void BM_Unary(benchmark::State& state, strata::cpu::UnaryOp op) {
+  constexpr int64_t n = 1 << 20;
+  const strata::Array x = strata::arange(-5.0, 5.0, 10.0 / n, strata::DType::Float32);
+  const strata::Array out = strata::detail::empty({n}, strata::DType::Float32);
+  for (auto _ : state) {
+    strata::cpu::unary(op, x, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// The scalar libm loops the float32 tanh / logistic kernels ran before vector_math.h (the same
+// data, one plain loop, no tiling): the before/after reference for those two rows.
+void BM_LibmTanh(benchmark::State& state) {
+  constexpr int64_t n = 1 << 20;
+  const std::vector<float> x = strata::arange(-5.0, 5.0, 10.0 / n).to_vector<float>();
+  std::vector<float> y(n);
+  for (auto _ : state) {
+    for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+void BM_LibmLogistic(benchmark::State& state) {
+  constexpr int64_t n = 1 << 20;
+  const std::vector<float> x = strata::arange(-5.0, 5.0, 10.0 / n).to_vector<float>();
+  std::vector<float> y(n);
+  for (auto _ : state) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      y[i] = v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
 BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AddKernel)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SelectKernel)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AddEager)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Unary, tanh, strata::cpu::UnaryOp::Tanh)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Unary, logistic, strata::cpu::UnaryOp::Logistic)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Unary, exp, strata::cpu::UnaryOp::Exp)->UseRealTime();
+BENCHMARK(BM_LibmTanh)->UseRealTime();
+BENCHMARK(BM_LibmLogistic)->UseRealTime();
 
 }  // namespace
 

@@ -530,6 +530,15 @@ bool reset_peak() {
 // Child: build the inputs, reset the peak, compile + run once, print what the call added.
 int memory_child(const std::string& workload, const std::string& policy_spec, int64_t L) {
   const int policy = policy_index(policy_spec);
+  // glibc's mmap threshold, fixed at its initial 128 KiB before anything is built.  By default
+  // freeing a large block raises it (up to 32 MiB), and building the inputs frees large staging
+  // vectors, so the call's blocks of up to that size would come from the brk heap, interleaved
+  // with the free space the per-layer set-up left there: touching it raised the peak by 4-15 MiB
+  // in W2 at L >= 4 (growing with L through the set-up, absent at L = 1), while the bytes in use
+  // did not change.  Fixed, large blocks are mapped and unmapped as the call allocates and
+  // frees them, and the peak counts what the call holds rather than how this program's set-up
+  // left the allocator (MALLOC_MMAP_THRESHOLD_=131072 in the environment does the same).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   // Start the OpenMP pool first (its thread stacks are not the plan's).
   {
     const Array warm = st::ones({64}) + st::ones({64});

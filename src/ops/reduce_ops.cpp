@@ -6,6 +6,7 @@
 #include "ops/helpers.h"
 #include "primitives/layout.h"
 #include "primitives/reduce.h"
+#include "strata/grad.h"
 
 namespace strata {
 
@@ -56,6 +57,14 @@ void reject_empty_axes(const char* api, const Array& a, const std::vector<int>& 
            " has no identity; reduce only non-empty axes (sum has identity 0)");
     }
   }
+}
+
+// The max along `axis` (kept as size 1), subtracted so exp never overflows.  softmax and
+// log_softmax do not depend on it, so its true gradient is zero: stop_gradient makes it a
+// constant to autodiff (as jax.nn.softmax does), so the backward pass neither saves a tie mask
+// for the max nor computes that zero.
+Array stability_shift(const Array& x, int axis) {
+  return stop_gradient(reduce(ReduceOp::Max, x, {axis}, true));
 }
 
 // Integers and bools compute in float32, as jnp.mean / jax.nn.softmax do.
@@ -168,7 +177,9 @@ Array logsumexp(const Array& a, const Axes& axes, bool keepdims) {
   }
   // Shift by the max so exp never overflows.  A non-finite max (all -inf, or any +inf / NaN)
   // shifts by 0 instead, so -inf stays -inf and +inf / NaN come through (jax.nn.logsumexp).
-  const Array m = reduce(ReduceOp::Max, x, ax, true);
+  // The result does not depend on the shift (its gradient is exactly zero), so it is a constant
+  // to autodiff, as in JAX: the backward pass then neither saves nor differentiates the max.
+  const Array m = stop_gradient(reduce(ReduceOp::Max, x, ax, true));
   const Array finite = less(abs(m), weak_scalar(std::numeric_limits<double>::infinity()));
   const Array shift = where(finite, m, weak_scalar(0.0));
   const Array s = reduce(ReduceOp::Sum, exp(subtract(x, shift)), ax, keepdims);
@@ -188,7 +199,7 @@ Array softmax(const Array& a, int axis) {
   const int ax = ops::normalize_axis("softmax", axis, a.ndim());
   Array x = to_inexact(a);
   if (x.size() == 0) return x;  // nothing to normalise (and no max of an empty axis)
-  const Array e = exp(subtract(x, reduce(ReduceOp::Max, x, {ax}, true)));
+  const Array e = exp(subtract(x, stability_shift(x, ax)));
   return divide(e, reduce(ReduceOp::Sum, e, {ax}, true));
 }
 
@@ -197,7 +208,7 @@ Array log_softmax(const Array& a, int axis) {
   const int ax = ops::normalize_axis("log_softmax", axis, a.ndim());
   Array x = to_inexact(a);
   if (x.size() == 0) return x;
-  const Array shifted = subtract(x, reduce(ReduceOp::Max, x, {ax}, true));
+  const Array shifted = subtract(x, stability_shift(x, ax));
   return subtract(shifted, log(reduce(ReduceOp::Sum, exp(shifted), {ax}, true)));
 }
 

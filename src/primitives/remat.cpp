@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backend/cpu/strided.h"
+#include "compile/cse.h"
 #include "compile/pipeline.h"
 #include "compile/working_memory.h"
 #include "strata/ops.h"
@@ -106,7 +107,9 @@ Primitive::Linearized Remat::linearize(const std::shared_ptr<const Primitive>& s
     std::vector<ir::ValueId> ids;
     for (const Array& a : outs) ids.push_back(tracing::lift(*frame, a, "grad"));
     frame->graph.set_outputs(std::move(ids));
-    g = frame->graph;
+    // Residuals are chosen on this graph: merge duplicate computations first, so one value is
+    // not saved twice under two names.
+    g = compile::cse(frame->graph);
   }
   // Inputs are held by the caller for the backward pass anyway: free to both halves.
   std::vector<transforms::InputRole> roles(g.inputs().size(), transforms::InputRole::Backward);

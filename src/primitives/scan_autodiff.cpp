@@ -16,6 +16,7 @@
 
 #include <unordered_map>
 
+#include "compile/cse.h"
 #include "primitives/layout.h"
 #include "strata/ops.h"
 #include "trace/frame.h"
@@ -114,7 +115,9 @@ Combined combined_body(const Scan& scan, const std::vector<bool>& active,
   for (const Array& a : outs) ids.push_back(tracing::lift(*frame, a, "grad"));
   frame->graph.set_outputs(std::move(ids));
   if (!frame->captured.empty()) fail("grad", "internal: scan's combined body captured values");
-  *c.graph = frame->graph;
+  // Residuals are chosen on this graph, so duplicates are merged first: two ops computing one
+  // value (mean_var's x - mean and a layer norm's own) would otherwise be stacked twice.
+  *c.graph = compile::cse(frame->graph);
   return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "ir/graph.h"
 #include "strata/check_grads.h"
 #include "test_util.h"
 
@@ -72,6 +73,47 @@ TEST(Grad, StopGradientBlocksTheFlow) {
   // d/dx [x * stop(x)] = stop(x) = 3, not 2x = 6.
   const Array g = st::grad([](const Array& v) { return st::sum(v * st::stop_gradient(v)); })(x);
   EXPECT_EQ(to_doubles(g), (std::vector<double>{3.0}));
+}
+
+// softmax, log_softmax and logsumexp subtract their max for stability only; the max is under
+// stop_gradient (as in JAX), so the gradient graph holds the forward's reduce_max and nothing
+// that differentiates it: reduce_max's rule would add an `eq` tie mask, its count and a divide.
+TEST(Grad, SoftmaxFamilyDoesNotDifferentiateItsMaxShift) {
+  const Array x = random_array({3, 5}, F64, 21);
+  const Array w = random_array({3, 5}, F64, 22);
+  using Fn = Array (*)(const Array&, const Array&);
+  struct Case {
+    const char* name;
+    Fn f;
+    Fn closed_form_grad;  // d/dx sum(w * f(x)), written out
+  };
+  const Case cases[] = {
+      {"softmax", [](const Array& v, const Array&) { return st::softmax(v); },
+       [](const Array& v, const Array& u) {
+         const Array s = st::softmax(v);
+         return s * (u - st::sum(u * s, {-1}, true));
+       }},
+      {"log_softmax", [](const Array& v, const Array&) { return st::log_softmax(v, 0); },
+       [](const Array& v, const Array& u) {
+         return u - st::softmax(v, 0) * st::sum(u, {0}, true);
+       }},
+      {"logsumexp", [](const Array& v, const Array&) { return st::logsumexp(v, {1}, true); },
+       [](const Array& v, const Array& u) { return st::sum(u, {1}, true) * st::softmax(v, 1); }},
+  };
+  for (const Case& c : cases) {
+    auto loss = [&](const Array& v) { return st::sum(w * c.f(v, w)); };
+    const st::Jaxpr j = st::trace(st::grad(loss), x);
+    int64_t maxes = 0, eqs = 0;
+    for (const st::ir::Op& op : j.graph().ops()) {
+      const std::string prim = op.primitive->name();
+      maxes += prim == "reduce_max";
+      eqs += prim == "eq";
+    }
+    EXPECT_EQ(maxes, 1) << c.name << "\n" << j.to_string();
+    EXPECT_EQ(eqs, 0) << c.name << "\n" << j.to_string();
+    // The gradient is the true one, to rounding.
+    st::testing::expect_arrays_close(st::grad(loss)(x), c.closed_form_grad(x, w), 1e-12);
+  }
 }
 
 TEST(Grad, UnusedArgumentGetsZeros) {

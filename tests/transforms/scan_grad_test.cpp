@@ -3,6 +3,7 @@
 // the shape of what the forward scan saves.
 #include <gtest/gtest.h>
 
+#include "compile/cse.h"
 #include "ir/graph.h"
 #include "primitives/scan.h"
 #include "strata/check_grads.h"
@@ -257,6 +258,37 @@ TEST(ScanGrad, PoliciesStackWhatTheySay) {
   EXPECT_EQ(carries, 1u);  // the layer's input carry only
   EXPECT_EQ(named, 2u);    // plus the named pre-activation
   EXPECT_GE(all, 2u);      // carry plus internals (the relu's inputs/outputs)
+}
+
+// A layer norm written as users write it: mean_var's x - mean and the norm's own x - mean are
+// two ops in the traced graph but one value.  The forward scan stacks it once: after CSE no two
+// stacked residuals compute the same thing (the fused forward body would otherwise write one
+// layer's worth of identical rows twice per iteration).
+TEST(ScanGrad, ForwardStacksNoResidualTwice) {
+  const Array x = random_array({4, 6}, F64, 18);
+  const Array Ws = random_array({3, 6, 6}, F64, 19, -0.5, 0.5);
+  auto loss = [](const Array& xx, const Array& W) {
+    return st::sum(st::fold(
+        [](const Array& c, const Array& w) {
+          const st::MeanVar mv = st::mean_var(c, {-1});
+          const Array normed = (c - mv.mean) * st::rsqrt(mv.var + 1e-5);
+          return st::tanh(st::matmul(normed, w)) + c;
+        },
+        xx, W, {.checkpoint = st::CheckpointPolicy::save_all()}));
+  };
+  const st::Jaxpr j = st::trace(st::grad(loss, st::argnums<0, 1>), x, Ws);
+  const auto scans = scans_of(j);
+  ASSERT_EQ(scans.size(), 2u) << j.to_string();
+  const st::ir::Graph fwd = st::compile::cse(scans[0]->body());
+  const auto nk = static_cast<size_t>(scans[0]->scan_params().num_carry);
+  for (size_t a = nk; a < fwd.outputs().size(); ++a) {
+    for (size_t b = a + 1; b < fwd.outputs().size(); ++b) {
+      EXPECT_NE(fwd.outputs()[a], fwd.outputs()[b])
+          << "stacked residuals " << a << " and " << b << " are one value:\n"
+          << j.to_string();
+    }
+  }
+  EXPECT_NO_THROW(st::check_grads(loss, x, Ws));
 }
 
 // W1 (design §6) at a test-sized width: the loss and its planned forward+backward peak.

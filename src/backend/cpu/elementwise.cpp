@@ -7,6 +7,7 @@
 
 #include "backend/cpu/parallel.h"
 #include "backend/cpu/strided.h"
+#include "backend/cpu/vector_math.h"
 
 namespace strata::cpu {
 
@@ -287,11 +288,21 @@ void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
       case UnaryOp::Rsqrt:
         for (int64_t i = 0; i < n; ++i) y[i] = T(1) / std::sqrt(x[i]);
         return;
+      // float32 (and the 16-bit floats, which compute in float) use the vectorisable forms of
+      // vector_math.h, correctly rounded but for the rarest midpoints; float64 keeps libm's.
       case UnaryOp::Tanh:
-        for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+        if constexpr (std::is_same_v<T, float>) {
+          for (int64_t i = 0; i < n; ++i) y[i] = vmath::tanh_f32(x[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+        }
         return;
       case UnaryOp::Logistic:
-        for (int64_t i = 0; i < n; ++i) y[i] = logistic(x[i]);
+        if constexpr (std::is_same_v<T, float>) {
+          for (int64_t i = 0; i < n; ++i) y[i] = vmath::logistic_f32(x[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) y[i] = logistic(x[i]);
+        }
         return;
       case UnaryOp::Erf:
         for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
