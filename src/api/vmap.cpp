@@ -3,6 +3,7 @@
 #include "strata/vmap.h"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 #include "api/internal.h"
@@ -56,7 +57,8 @@ namespace detail {
 namespace {
 
 using transforms::kNotBatched;
-constexpr int kNone = kNotBatched;  // a resolved leaf spec: an axis, or not mapped
+// A resolved leaf spec is an axis as the user gave it (maybe negative), or kNone.
+constexpr int kNone = std::numeric_limits<int>::min();
 
 std::string describe(const tree::Node& node) {
   switch (node.kind) {
@@ -161,8 +163,8 @@ int normalize(const char* what, int axis, int rank, const std::string& path,
   return axis < 0 ? axis + rank : axis;
 }
 
-// The batch size: every mapped leaf's size along its axis, which must agree with each other and
-// with axis_size when given.
+// The batch size: every mapped leaf's size along its (normalised) axis, which must agree with each
+// other and with axis_size when given.
 int64_t batch_size(const VmapCall& call, const std::vector<int>& dims) {
   std::optional<int64_t> size = call.axis_size;
   std::string first;  // what fixed the size, for messages
@@ -171,7 +173,7 @@ int64_t batch_size(const VmapCall& call, const std::vector<int>& dims) {
     first = detail::cat("axis_size = ", *size);
   }
   for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] == kNone) continue;
+    if (dims[i] == kNotBatched) continue;
     const int64_t n = call.leaves[i].shape(dims[i]);
     const std::string here =
         detail::cat("`", call.paths[i], "` has size ", n, " along axis ", dims[i]);
@@ -201,7 +203,9 @@ std::vector<Array> vmap_leaves(const VmapCall& call, const VmapLeafFn& fn) {
       fail("vmap", "argument leaf `", call.paths[i], "` is an empty Array; pass a value");
     }
     prim::ValueType t = prim::type_of(leaf);
-    if (dims[i] != kNone) {
+    if (dims[i] == kNone) {
+      dims[i] = kNotBatched;
+    } else {
       dims[i] = normalize("in_axes", dims[i], leaf.ndim(), call.paths[i], t);
       t.shape.erase(t.shape.begin() + dims[i]);
     }

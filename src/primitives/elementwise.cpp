@@ -222,6 +222,9 @@ Primitive::Batched Select::batch(const PrimitivePtr& self, const BatchArgs& args
 Primitive::Batched Convert::batch(const PrimitivePtr& self, const BatchArgs& args) const {
   return transforms::batch_elementwise(self, args);
 }
+Primitive::Batched BitcastConvert::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return transforms::batch_elementwise(self, args);
+}
 
 }  // namespace strata::prim
 

@@ -1,6 +1,7 @@
 #include "primitives/threefry.h"
 
 #include "backend/cpu/threefry.h"
+#include "transforms/batching.h"
 
 namespace strata::prim {
 
@@ -28,6 +29,11 @@ void Threefry2x32::eval_cpu(const std::vector<Array>& in, const std::vector<Arra
 // Integer operands and results: autodiff never asks for their cotangents.
 std::vector<Array> Threefry2x32::vjp(const VjpArgs& /*args*/) const {
   return {Array(), Array(), Array(), Array()};
+}
+
+// Elementwise in its four operands: a batch of keys or counters is one call over more elements.
+Primitive::Batched Threefry2x32::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return transforms::batch_elementwise(self, args);
 }
 
 }  // namespace strata::prim

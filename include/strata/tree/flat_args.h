@@ -30,7 +30,8 @@ struct FlatArgs {
     defs.push_back(tree::structure(arg));
     const std::string prefix = "arg" + std::to_string(defs.size() - 1);
     for (auto& [path, a] : tree::leaves_with_path(arg)) {
-      paths.push_back(prefix + path);
+      // "arg0", "arg0.W", "arg0[1]": a field or map key follows a dot, an index does not.
+      paths.push_back(path.empty() || path[0] == '[' ? prefix + path : prefix + "." + path);
       leaves.push_back(a);
     }
   }
