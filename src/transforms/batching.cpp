@@ -1,5 +1,6 @@
 #include "transforms/batching.h"
 
+#include "primitives/layout.h"
 #include "strata/ops.h"
 #include "trace/frame.h"
 #include "transforms/graph_values.h"
@@ -93,9 +94,14 @@ BatchedBody batch_body(const ir::Graph& g, const std::vector<bool>& batched_inpu
 
 Array move_batch_axis(const Array& x, int dim, int64_t size, int to) {
   if (dim != kNotBatched) return moveaxis(x, dim, to);
+  // One broadcast_in_dim (a stride-0 view), not expand_dims + broadcast_to.
   Shape shape = x.shape();
   shape.insert(shape.begin() + to, size);
-  return broadcast_to(expand_dims(x, to), shape);
+  std::vector<int> dims;
+  for (int i = 0; i <= x.ndim(); ++i) {
+    if (i != to) dims.push_back(i);
+  }
+  return prim::bind1(prim::make<prim::BroadcastInDim>(shape, dims), {x});
 }
 
 prim::Primitive::Batched batch_elementwise(const prim::PrimitivePtr& self,
