@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "bench_util.h"
 #include "strata/strata.h"
 
 namespace st = strata;
@@ -19,40 +20,19 @@ using st::Array;
 
 namespace {
 
-constexpr int64_t kB = 64, kF = 512;
+using bench::Layer;
+using bench::median;
+using bench::median_seconds;
+using bench::params;
+using bench::seconds;
+using bench::uniform;
 
-struct Layer {
-  Array w, b;
-};
-STRATA_TREE(Layer, w, b)
+constexpr int64_t kB = 64, kF = 512;
 
 // The same code serves one example ([F]) and a batch ([B, F]): matmul and + broadcast either way.
 Array forward(const Layer& p, const Array& x) {
   return st::fold([](const Array& y, const Layer& l) { return st::relu(st::matmul(y, l.w) + l.b); },
                   x, p);
-}
-
-Array uniform(const st::Shape& shape, float limit, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-limit, limit);
-  std::vector<float> v(static_cast<size_t>(st::detail::shape_size(shape)));
-  for (float& e : v) e = dist(gen);
-  return st::array(v, shape);
-}
-
-Layer params(int64_t L, int64_t F) {
-  return {uniform({L, F, F}, std::sqrt(6.0f / static_cast<float>(F)), 1), uniform({L, F}, 0.1f, 2)};
-}
-
-double seconds(const std::function<void()>& fn) {
-  const auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
 }
 
 double max_abs_diff(const Array& a, const Array& b) {

@@ -1,0 +1,52 @@
+// Shared by the W1 benchmarks (design §6): the layer pytree, He-scaled parameters, random inputs,
+// and wall-clock medians.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "strata/strata.h"
+
+namespace bench {
+
+struct Layer {
+  strata::Array w, b;
+};
+STRATA_TREE(Layer, w, b)
+
+// Uniform floats in [-limit, limit), deterministic per seed.
+inline strata::Array uniform(const strata::Shape& shape, float limit, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-limit, limit);
+  std::vector<float> v(static_cast<size_t>(strata::detail::shape_size(shape)));
+  for (float& e : v) e = dist(gen);
+  return strata::array(v, shape);
+}
+
+// He-scaled uniform weights (variance 2/F): activations stay O(1), no denormals.
+inline Layer params(int64_t L, int64_t F) {
+  return {uniform({L, F, F}, std::sqrt(6.0f / static_cast<float>(F)), 1), uniform({L, F}, 0.1f, 2)};
+}
+
+inline double seconds(const std::function<void()>& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+inline double median(std::vector<double> t) {
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+inline double median_seconds(int reps, const std::function<void()>& fn) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) t.push_back(seconds(fn));
+  return median(std::move(t));
+}
+
+}  // namespace bench
