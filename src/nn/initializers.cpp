@@ -77,10 +77,7 @@ Fans compute_fans(const Shape& shape, int in_axis, int out_axis, const std::vect
   }
   const int in = normalise_axis(api, in_axis, shape, "in_axis");
   const int out = normalise_axis(api, out_axis, shape, "out_axis");
-  if (in == out) {
-    fail(api, "in_axis and out_axis both name axis ", in, " of shape ", to_string(shape),
-         "; they must differ");
-  }
+  // in == out is allowed, as in JAX (nnx.Embed uses in_axis=-2, out_axis=0 on 2-d shapes).
   double total = 1;
   for (int64_t d : shape) total *= static_cast<double>(d);
   double receptive = total / static_cast<double>(shape[static_cast<size_t>(in)]) /

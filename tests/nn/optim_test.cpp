@@ -148,14 +148,16 @@ TEST(NnOptim, StructureMismatchNamesKeyPaths) {
   auto s = opt.init(p);
   P extra = grads1();
   extra["c"] = zeros({1}, F64);
-  EXPECT_STRATA_ERROR(opt.update(extra, s, p), "[optim.adam]", "c");
+  EXPECT_STRATA_ERROR(opt.update(extra, s, p), "[optim.adam]", "grads differs from params",
+                      "unexpected: c");
   P renamed = {{"w", zeros({3}, F64)}, {"bias", zeros({1}, F64)}};
   EXPECT_STRATA_ERROR(optim::sgd(0.1, {.momentum = 0.9})
                           .update(renamed, optim::sgd(0.1, {.momentum = 0.9}).init(p), p),
-                      "[optim.sgd]", "bias");
+                      "[optim.sgd]", "missing: b", "unexpected: bias");
   auto s_other = opt.init(P{{"w", zeros({3}, F64)}});
-  EXPECT_STRATA_ERROR(opt.update(grads1(), s_other, p), "[optim.adam]", "state.mu");
-  EXPECT_STRATA_ERROR(optim::apply_updates(p, renamed), "[optim.apply_updates]", "bias");
+  EXPECT_STRATA_ERROR(opt.update(grads1(), s_other, p), "[optim.adam]", "state.mu", "missing: b");
+  EXPECT_STRATA_ERROR(optim::apply_updates(p, renamed), "[optim.apply_updates]", "updates",
+                      "unexpected: bias");
   EXPECT_STRATA_ERROR(optim::clip_by_global_norm(0), "[optim.clip_by_global_norm]", "max_norm");
 }
 

@@ -93,14 +93,14 @@ struct Sgd {
   }
   template <class P>
   std::pair<P, State<P>> update(const P& grads, const State<P>& state, const P& params) const {
-    detail::check_same("optim.sgd", grads, "grads", params, "params");
+    detail::check_same("optim.sgd", params, "params", grads, "grads");
     const double lr = learning_rate, mu = options.momentum;
     if (mu == 0) {
       return {tree::map([lr](const Array& g) { return g * -lr; }, grads), state};
     }
     if (!state.trace)
       fail("optim.sgd", "the state has no momentum buffer; make it with this optimiser's init");
-    detail::check_same("optim.sgd", grads, "grads", *state.trace, "state.trace");
+    detail::check_same("optim.sgd", params, "params", *state.trace, "state.trace");
     State<P> out;
     out.trace =
         tree::map([mu](const Array& g, const Array& t) { return g + mu * t; }, grads, *state.trace);
@@ -140,9 +140,9 @@ struct Adam {
   }
   template <class P>
   std::pair<P, State<P>> update(const P& grads, const State<P>& state, const P& params) const {
-    detail::check_same(api, grads, "grads", params, "params");
-    detail::check_same(api, grads, "grads", state.mu, "state.mu");
-    detail::check_same(api, grads, "grads", state.nu, "state.nu");
+    detail::check_same(api, params, "params", grads, "grads");
+    detail::check_same(api, params, "params", state.mu, "state.mu");
+    detail::check_same(api, params, "params", state.nu, "state.nu");
     const AdamOptions o = options;
     const double lr = learning_rate;
     State<P> s;
@@ -152,13 +152,14 @@ struct Adam {
     s.nu =
         tree::map([&](const Array& g, const Array& v) { return o.b2 * v + (1 - o.b2) * square(g); },
                   grads, state.nu);
-    const Array t = astype(s.count, DType::Float32);
-    const Array c1 = 1.0 - pow(full({}, o.b1, DType::Float32), t);
-    const Array c2 = 1.0 - pow(full({}, o.b2, DType::Float32), t);
     P u = tree::map(
         [&](const Array& m, const Array& v, const Array& p) {
+          // Bias corrections 1 - b^t in the leaf's dtype.
           const DType d = m.dtype();
-          Array mhat = m / astype(c1, d), vhat = v / astype(c2, d);
+          const Array t = astype(s.count, d);
+          const Array c1 = 1.0 - pow(full({}, o.b1, d), t);
+          const Array c2 = 1.0 - pow(full({}, o.b2, d), t);
+          Array mhat = m / c1, vhat = v / c2;
           Array step = mhat / (sqrt(vhat + o.eps_root) + o.eps);
           if (o.weight_decay != 0) step = step + o.weight_decay * p;
           return step * -lr;
@@ -186,7 +187,7 @@ struct ClipByGlobalNorm {
   }
   template <class P>
   std::pair<P, State<P>> update(const P& grads, const State<P>&, const P& params) const {
-    detail::check_same("optim.clip_by_global_norm", grads, "grads", params, "params");
+    detail::check_same("optim.clip_by_global_norm", params, "params", grads, "grads");
     const Array n = global_norm(grads);
     const Array keep = n < max_norm;
     P u = tree::map(
