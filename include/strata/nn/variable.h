@@ -14,8 +14,10 @@
 //
 //   nn::Linear model(3, 4, rngs);
 //   auto [params, rest] = nn::split(model);               // params: every nn::Param
-//   auto loss = [&](const nn::State& p) { return st::sum(st::square(nn::merge(model, p, rest)(x)));
-//   }; nn::State g = st::grad(loss)(params);                  // gradients of parameters only
+//   auto loss = [&](const nn::State& p) {
+//     return st::sum(st::square(nn::merge(model, p, rest)(x)));
+//   };
+//   nn::State g = st::grad(loss)(params);                 // gradients of parameters only
 //   params = optim::apply_updates(params, updates);        // ... then
 //   model = nn::merge(model, params, rest);               // or nn::update(model, params)
 //
