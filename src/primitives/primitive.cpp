@@ -1,5 +1,6 @@
 #include "primitives/primitive.h"
 
+#include <iterator>
 #include <sstream>
 
 namespace strata::prim {
@@ -18,8 +19,10 @@ std::shared_ptr<detail::ArrayImpl> dense_layout(const ValueType& t) {
 }
 
 std::string to_string(const ValueType& t) {
-  static constexpr const char* kShort[] = {"bool", "i32",  "u32", "i64",
-                                           "f16",  "bf16", "f32", "f64"};
+  // In DType's enum order (the unsigned 8/16/64-bit types were appended last).
+  static constexpr const char* kShort[] = {"bool", "i32", "u32", "i64", "f16", "bf16",
+                                           "f32",  "f64", "u8",  "u16", "u64"};
+  static_assert(std::size(kShort) == std::size(kAllDTypes));
   std::ostringstream os;
   os << kShort[static_cast<int>(t.dtype)] << "[";
   for (size_t i = 0; i < t.shape.size(); ++i) os << (i ? "," : "") << t.shape[i];

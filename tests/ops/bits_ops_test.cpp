@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "primitives/primitive.h"
 #include "test_util.h"
 
 namespace st = strata;
@@ -233,3 +234,11 @@ TEST(ErfInv, InvertsErfAndHasTheRightGradient) {
 }
 
 }  // namespace
+
+// Types print in messages and jaxprs with their short names, the appended dtypes included.
+TEST(BitsOps, EveryDtypeHasAShortTypeName) {
+  EXPECT_EQ(st::prim::to_string({Shape{2}, DType::UInt8}), "u8[2]");
+  EXPECT_EQ(st::prim::to_string({Shape{}, DType::UInt16}), "u16[]");
+  EXPECT_EQ(st::prim::to_string({Shape{3, 1}, DType::UInt64}), "u64[3,1]");
+  EXPECT_EQ(st::prim::to_string({Shape{1}, DType::Float64}), "f64[1]");
+}
