@@ -37,6 +37,7 @@
 
 #include <vector>
 
+#include "bench_util.h"
 #include "strata/strata.h"
 
 namespace st = strata;
@@ -63,10 +64,7 @@ double now() {
   return g_cpu_clock ? cpu_now() : wall_now();
 }
 
-double median(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
+using bench::median;
 
 double g_reps_scale = 1.0;
 int reps(int n) {

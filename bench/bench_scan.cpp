@@ -25,19 +25,15 @@ using st::Array;
 
 namespace {
 
+using bench::kB;
+using bench::kF;
 using bench::Layer;
 using bench::median;
 using bench::median_seconds;
 using bench::params;
 using bench::seconds;
 using bench::uniform;
-
-constexpr int64_t kB = 64, kF = 512;
-
-Array scan_forward(const Layer& p, const Array& x) {
-  return st::fold([](const Array& y, const Layer& l) { return st::relu(st::matmul(y, l.w) + l.b); },
-                  x, p);
-}
+using bench::w1_forward;
 
 Array unrolled_forward(const Layer& p, const Array& x) {
   Array y = x;
@@ -58,7 +54,7 @@ void compile_time_table() {
     const Layer p{st::broadcast_to(one.w, {L, kF, kF}), st::broadcast_to(one.b, {L, kF})};
     st::CompileStats s_scan, s_unr;
     const double ts =
-        median_seconds(21, [&] { s_scan = st::jit(scan_forward).lower(p, x).compile().stats(); });
+        median_seconds(21, [&] { s_scan = st::jit(w1_forward).lower(p, x).compile().stats(); });
     const double tu = median_seconds(
         L >= 256 ? 1 : 3, [&] { s_unr = st::jit(unrolled_forward).lower(p, x).compile().stats(); });
     if (L == 1) scan_l1 = ts;
@@ -77,7 +73,7 @@ void step_time_table() {
   for (int64_t L : {8, 32, 96}) {
     const Layer p = params(L, kF);
     const Array x = uniform({kB, kF}, 1.0f, 3);
-    auto scan_fn = st::jit(scan_forward);
+    auto scan_fn = st::jit(w1_forward);
     auto unrolled_fn = st::jit(unrolled_forward);
     const Array ys = scan_fn(p, x), yu = unrolled_fn(p, x);  // compile (and warm up)
     // The GEMM-only reference: dnnl_sgemm per layer, then bias + relu in one loop.
@@ -121,7 +117,7 @@ void step_time_table() {
 void overhead_table() {
   std::printf("\n3. scan per-iteration overhead, tiny body (F=8, B=1)\n");
   const int64_t F = 8;
-  auto f = st::jit(scan_forward);
+  auto f = st::jit(w1_forward);
   const Array x = uniform({1, F}, 1.0f, 4);
   const int64_t long_len = 20000;
   const Layer p1 = params(1, F), pl = params(long_len, F);

@@ -18,6 +18,17 @@ struct Layer {
 };
 STRATA_TREE(Layer, w, b)
 
+// W1's shape: a batch of 64 rows, 512 features.
+inline constexpr int64_t kB = 64, kF = 512;
+
+// W1: y = relu(y W_i + b_i) over the stacked layers, as one scan.  The same code serves a batch
+// x: [B, F] and one example x: [F].
+inline strata::Array w1_forward(const Layer& p, const strata::Array& x) {
+  return strata::fold([](const strata::Array& y,
+                         const Layer& l) { return strata::relu(strata::matmul(y, l.w) + l.b); },
+                      x, p);
+}
+
 // Uniform floats in [-limit, limit), deterministic per seed.
 inline strata::Array uniform(const strata::Shape& shape, float limit, uint32_t seed) {
   std::mt19937 gen(seed);

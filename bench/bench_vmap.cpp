@@ -20,20 +20,14 @@ using st::Array;
 
 namespace {
 
+using bench::kB;
+using bench::kF;
 using bench::Layer;
 using bench::median;
-using bench::median_seconds;
 using bench::params;
 using bench::seconds;
 using bench::uniform;
-
-constexpr int64_t kB = 64, kF = 512;
-
-// The same code serves one example ([F]) and a batch ([B, F]): matmul and + broadcast either way.
-Array forward(const Layer& p, const Array& x) {
-  return st::fold([](const Array& y, const Layer& l) { return st::relu(st::matmul(y, l.w) + l.b); },
-                  x, p);
-}
+using bench::w1_forward;
 
 double max_abs_diff(const Array& a, const Array& b) {
   const auto va = a.to_vector<float>(), vb = b.to_vector<float>();
@@ -44,14 +38,14 @@ double max_abs_diff(const Array& a, const Array& b) {
 
 void forward_table() {
   std::printf(
-      "1. W1 forward, B=%lld F=%lld: vmap over one-example code vs native batch (medians)\n",
+      "1. W1 w1_forward, B=%lld F=%lld: vmap over one-example code vs native batch (medians)\n",
       static_cast<long long>(kB), static_cast<long long>(kF));
   std::printf("%6s %12s %12s %14s\n", "L", "native ms", "vmap ms", "vmap/native");
   for (int64_t L : {8, 32, 96}) {
     const Layer p = params(L, kF);
     const Array x = uniform({kB, kF}, 1.0f, 3);
-    auto native = st::jit(forward);
-    auto mapped = st::jit(st::vmap(forward, {st::none, 0}));
+    auto native = st::jit(w1_forward);
+    auto mapped = st::jit(st::vmap(w1_forward, {st::none, 0}));
     const Array yn = native(p, x), ym = mapped(p, x);  // compile and warm up
     std::vector<double> tn, tm;
     for (int rep = 0; rep < 31; ++rep) {
@@ -70,7 +64,9 @@ void per_example_grad_table() {
               static_cast<long long>(L), static_cast<long long>(B), static_cast<long long>(B));
   const Layer p = params(L, kF);
   const Array x = uniform({B, kF}, 1.0f, 4);
-  auto loss = [](const Layer& q, const Array& xi) { return st::sum(st::square(forward(q, xi))); };
+  auto loss = [](const Layer& q, const Array& xi) {
+    return st::sum(st::square(w1_forward(q, xi)));
+  };
   auto mapped = st::jit(st::vmap(st::grad(loss), {st::none, 0}));
   auto single = st::jit(st::grad(loss));
   const Layer gm = mapped(p, x);

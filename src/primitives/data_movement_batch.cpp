@@ -60,6 +60,26 @@ Array per_example(const Array& v, size_t ndim) {
   return reshape(v, shape);
 }
 
+// Gather / scatter_add over a batched operand: the operand [B, N, ...] (broadcast if shared),
+// flattened to [B * N, ...], and each example's rows (wrapped, clamped) offset into its block.
+struct RowBlocks {
+  Array x, flat, rows;
+};
+RowBlocks row_blocks(const Primitive::BatchArgs& args, int64_t B) {
+  RowBlocks r;
+  r.x = move_batch_axis(args.operands[0], args.dims[0], B, 0);
+  const Array idx = move_batch_axis(args.operands[1], args.dims[1], B, 0);  // [B, I...]
+  const int64_t n = r.x.shape()[1];
+  Shape flat = r.x.shape();
+  flat.erase(flat.begin());
+  flat[0] = B * n;
+  r.flat = reshape(r.x, flat);
+  // No rows: nothing to wrap into; the gather reads zeros, the scatter adds nowhere.
+  r.rows =
+      n == 0 ? astype(idx, DType::Int64) : normalized_rows(idx, n) + block_offsets(idx.shape(), n);
+  return r;
+}
+
 }  // namespace
 
 Primitive::Batched Concatenate::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
@@ -75,30 +95,15 @@ Primitive::Batched Gather::batch(const PrimitivePtr& self, const BatchArgs& args
   if (args.dims[0] == kNotBatched) {
     return {{bind1(self, args.operands)}, {args.dims[1]}};
   }
-  const int64_t B = args.axis_size;
-  const Array x = moveaxis(args.operands[0], args.dims[0], 0);  // [B, N, ...]
-  const int64_t n = x.shape()[1];
-  Shape flat = x.shape();
-  flat.erase(flat.begin());
-  flat[0] = B * n;
-  const Array idx = move_batch_axis(args.operands[1], args.dims[1], B, 0);  // [B, I...]
-  const Array rows =
-      n == 0 ? astype(idx, DType::Int64) : normalized_rows(idx, n) + block_offsets(idx.shape(), n);
-  return {{bind1(self, {reshape(x, flat), rows})}, {0}};
+  const RowBlocks r = row_blocks(args, args.axis_size);
+  return {{bind1(self, {r.flat, r.rows})}, {0}};
 }
 
 Primitive::Batched ScatterAdd::batch(const PrimitivePtr& self, const BatchArgs& args) const {
-  const int64_t B = args.axis_size;
-  const Array x = move_batch_axis(args.operands[0], args.dims[0], B, 0);  // [B, N, ...]
-  const Array idx = move_batch_axis(args.operands[1], args.dims[1], B, 0);
-  const Array updates = move_batch_axis(args.operands[2], args.dims[2], B, 0);
-  const int64_t n = x.shape()[1];
-  if (n == 0) return {{x}, {0}};  // no rows to add into
-  Shape flat = x.shape();
-  flat.erase(flat.begin());
-  flat[0] = B * n;
-  const Array rows = normalized_rows(idx, n) + block_offsets(idx.shape(), n);
-  return {{reshape(bind1(self, {reshape(x, flat), rows, updates}), x.shape())}, {0}};
+  const RowBlocks r = row_blocks(args, args.axis_size);
+  if (r.x.shape()[1] == 0) return {{r.x}, {0}};  // no rows to add into
+  const Array updates = move_batch_axis(args.operands[2], args.dims[2], args.axis_size, 0);
+  return {{reshape(bind1(self, {r.flat, r.rows, updates}), r.x.shape())}, {0}};
 }
 
 Primitive::Batched DynamicSlice::batch(const PrimitivePtr& /*self*/, const BatchArgs& args) const {
@@ -106,8 +111,7 @@ Primitive::Batched DynamicSlice::batch(const PrimitivePtr& /*self*/, const Batch
   if (!starts_batched(args.dims, 1)) {
     // One window for every example: the batch axis is taken whole.
     const int d = args.dims[0];
-    std::vector<Array> operands{args.operands[0]};
-    for (size_t i = 1; i < args.operands.size(); ++i) operands.push_back(args.operands[i]);
+    std::vector<Array> operands = args.operands;
     operands.insert(operands.begin() + 1 + d, zeros({}, DType::Int32));
     Shape sizes = sizes_;
     sizes.insert(sizes.begin() + d, B);
@@ -143,6 +147,7 @@ Primitive::Batched DynamicUpdateSlice::batch(const PrimitivePtr& /*self*/,
   // example's window, and keeps its own value elsewhere.
   const Shape dims(x.shape().begin() + 1, x.shape().end());
   const Shape usizes(update.shape().begin() + 1, update.shape().end());
+  if (product(usizes) == 0) return {{x}, {0}};  // an empty update changes nothing
   Array inside = full(x.shape(), 1, DType::Bool);
   Array update_index = block_offsets(x.shape(), product(usizes));
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -154,7 +159,6 @@ Primitive::Batched DynamicUpdateSlice::batch(const PrimitivePtr& /*self*/,
     const Array clamped = where(rel < 0, int64_t{0}, where(rel >= usizes[i], usizes[i] - 1, rel));
     update_index = update_index + clamped * product(usizes, i + 1);
   }
-  if (product(usizes) == 0) return {{x}, {0}};  // an empty update changes nothing
   const Array values = bind1(make<Gather>(), {reshape(update, {-1}), update_index});
   return {{where(inside, values, x)}, {0}};
 }

@@ -94,10 +94,9 @@ Array split(const Array& key, int64_t n) {
 Array fold_in(const Array& key, uint32_t data) {
   detail::check_key("random.fold_in", key);
   // One block with counter (0, data): the same as split's counter for position `data`.
-  const Array k0 = reshape(slice(key, {Slice{0, 1}}), {});
-  const Array k1 = reshape(slice(key, {Slice{1, 2}}), {});
   const auto out = prim::bind(prim::make<prim::Threefry2x32>(),
-                              {k0, k1, zeros({}, DType::UInt32), scalar<uint32_t>(data)});
+                              {detail::key_word(key, 0, {}), detail::key_word(key, 1, {}),
+                               zeros({}, DType::UInt32), scalar<uint32_t>(data)});
   return stack({out[0], out[1]}, 0);
 }
 
