@@ -31,6 +31,9 @@ Array split(const Array& key, int64_t n = 2);
 
 // A new key from a key and a 32-bit integer (jax.random.fold_in); uint32 (2,).
 Array fold_in(const Array& key, uint32_t data);
+// The same with the integer given as a uint32 scalar array, which may be traced (a counter
+// carried through jit or scan, as nn::Rngs does).
+Array fold_in(const Array& key, const Array& data);
 
 // Uniform random bits (jax.random.bits): dtype uint8, uint16, uint32 or uint64.
 Array bits(const Array& key, Shape shape, DType dtype = DType::UInt32);

@@ -71,6 +71,7 @@ Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn) 
   Traced out;
   tracing::FrameScope scope;
   const auto& frame = scope.shared();
+  frame->reruns = "jit";
   std::vector<Array> inputs;
   for (size_t i = 0; i < example_inputs.size(); ++i) {
     if (!example_inputs[i].valid()) {

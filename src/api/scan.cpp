@@ -159,6 +159,7 @@ ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn&
   {
     tracing::FrameScope scope;
     const auto& frame = scope.shared();
+    frame->reruns = "scan";
     std::vector<Array> carry_in, x_in;
     for (const Array& c : leaves.init)
       carry_in.push_back(tracing::new_input(frame, prim::type_of(c)));

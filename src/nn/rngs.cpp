@@ -1,7 +1,9 @@
 #include "strata/nn/rngs.h"
 
 #include "strata/core/error.h"
+#include "strata/ops.h"
 #include "strata/random.h"
+#include "trace/frame.h"
 
 namespace strata::nn {
 namespace {
@@ -15,6 +17,20 @@ Array checked_key(const Array& k) {
          "; pass an integer seed or a single key (index a split batch of keys)");
   }
   return k;
+}
+
+// The level (trace frame, null = eager) where a stream's state lives: the inner of its key's and
+// its counter's.  Either may be a constant of that level (a key given as a seed, a fresh count).
+tracing::TraceFrame* level_of(const Rngs::Stream& s) {
+  for (const Array* a : {&s.key.value, &s.count.value}) {
+    if (const tracing::TraceFrame* f = tracing::frame_of(*a); f && !f->open) {
+      fail(kApi,
+           "this Rngs holds a counter or key traced inside a jit / scan / grad that has "
+           "ended (it was stored outside the traced function); return the Rngs from the "
+           "traced function and use the returned one");
+    }
+  }
+  return tracing::inner_level(tracing::frame_of(s.key.value), tracing::frame_of(s.count.value));
 }
 }  // namespace
 
@@ -35,18 +51,22 @@ Rngs::Rngs(RngSeed default_seed, std::initializer_list<std::pair<std::string, Rn
 
 void Rngs::add(const std::string& name, const RngSeed& seed) {
   if (name.empty()) fail(kApi, "a stream name must not be empty");
-  if (!streams_.emplace(name, Stream{seed.key, 0}).second) {
+  // An Rngs made inside a trace lives there: its state becomes values of the current frame, so
+  // its draws are recorded in the function that made it (as each trace makes it anew).
+  Stream s{tracing::at_current_level(seed.key, kApi),
+           tracing::at_current_level(zeros({}, DType::UInt32), kApi)};
+  if (!streams.emplace(name, std::move(s)).second) {
     fail(kApi, "stream '", name, "' is given twice; give each stream one seed");
   }
 }
 
 bool Rngs::has(std::string_view name) const {
-  return streams_.find(name) != streams_.end();
+  return streams.find(name) != streams.end();
 }
 
 std::vector<std::string> Rngs::names() const {
   std::vector<std::string> out;
-  for (const auto& [name, s] : streams_) out.push_back(name);
+  for (const auto& [name, s] : streams) out.push_back(name);
   return out;
 }
 
@@ -54,24 +74,66 @@ std::string Rngs::resolve(std::string_view name) const {
   if (has(name)) return std::string(name);
   if (has("default")) return "default";
   std::string available;
-  for (const auto& [n, s] : streams_) available += (available.empty() ? "'" : ", '") + n + "'";
+  for (const auto& [n, s] : streams) available += (available.empty() ? "'" : ", '") + n + "'";
   fail(kApi, "no stream named '", name,
        "' and no 'default' stream to fall back to; streams: ", available,
        ". Add the stream, e.g. Rngs({{\"", name, "\", seed}, ...}), or a default seed");
 }
 
+const Rngs::Stream& Rngs::stream(std::string_view name) const {
+  return streams.find(resolve(name))->second;
+}
+
 Array Rngs::operator()(std::string_view name) {
-  Stream& s = streams_.find(resolve(name))->second;
-  Array k = random::fold_in(s.key, s.count);
-  ++s.count;
+  const std::string resolved = resolve(name);
+  Stream& s = streams.find(resolved)->second;
+  if (s.key.value.ndim() != 1) {
+    fail(kApi, "stream '", resolved, "' holds split keys of shape ", to_string(s.key.value.shape()),
+         ": draw from it inside vmap or scan over axis 0 of this Rngs (each instance then has "
+         "one key), or draw from the Rngs it was split from");
+  }
+  tracing::TraceFrame* level = level_of(s);
+  if (const tracing::TraceFrame* f = tracing::rerunning_frame_inside(level, kApi)) {
+    fail(kApi, "drawing from stream '", resolved, "' inside ",
+         std::string_view(f->reruns) == "scan" ? "a scan body" : "jit",
+         " from an Rngs that lives outside it: its key would be fixed in the recorded graph and "
+         "repeat on every ",
+         std::string_view(f->reruns) == "scan" ? "iteration (every layer the same key)"
+                                               : "call (one dropout mask for every step)",
+         ". Pass the Rngs into the function and return it (nn::Rngs is a pytree: jit arguments "
+         "and scan carries can hold it), or for layers scan over rngs.split(num_layers) as xs");
+  }
+  // Advance the counter where the Rngs lives; an inner frame captures the key like any value it
+  // closes over.
+  const tracing::RecordAt at(level);
+  Array k = random::fold_in(s.key.value, s.count.value);
+  s.count.value = strata::add(s.count.value, ones({}, DType::UInt32));
   return k;
 }
 
-Array Rngs::key(std::string_view name) const {
-  return streams_.find(resolve(name))->second.key;
+Rngs Rngs::split(int64_t n) {
+  if (n < 1) fail(kApi, "split(", n, "): the number of splits must be at least 1");
+  Rngs out;
+  for (const auto& [name, s] : streams) {
+    const Array k = (*this)(name);
+    const tracing::RecordAt at(level_of(streams.find(name)->second));
+    out.streams.emplace(name, Stream{random::split(k, n), zeros({n}, DType::UInt32)});
+  }
+  return out;
 }
+
+Array Rngs::key(std::string_view name) const {
+  return stream(name).key.value;
+}
+
 uint32_t Rngs::count(std::string_view name) const {
-  return streams_.find(resolve(name))->second.count;
+  const Array& c = stream(name).count.value;
+  if (c.ndim() != 0 || tracing::frame_of(c)) {
+    fail(kApi, "count('", name, "') reads a concrete counter, but this stream's is ",
+         tracing::frame_of(c) ? "traced" : "split (one counter per instance)",
+         "; read it outside the traced function");
+  }
+  return c.item<uint32_t>();
 }
 
 }  // namespace strata::nn

@@ -10,6 +10,8 @@ const char* kind_name(Kind kind) {
       return "BatchStat";
     case Kind::Cache:
       return "Cache";
+    case Kind::RngState:
+      return "RngState";
     case Kind::Plain:
       return "Array";
   }

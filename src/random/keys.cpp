@@ -92,11 +92,22 @@ Array split(const Array& key, int64_t n) {
 }
 
 Array fold_in(const Array& key, uint32_t data) {
+  return fold_in(key, scalar<uint32_t>(data));
+}
+
+Array fold_in(const Array& key, const Array& data) {
   detail::check_key("random.fold_in", key);
+  if (!data.valid())
+    fail("random.fold_in", "expected a uint32 scalar as data, found an empty Array");
+  if (data.dtype() != DType::UInt32 || data.ndim() != 0) {
+    fail("random.fold_in", "expected a uint32 scalar (shape ()) as data, found ", data.dtype(),
+         " of shape ", to_string(data.shape()),
+         "; convert with astype(x, DType::UInt32) and pass one element");
+  }
   // One block with counter (0, data): the same as split's counter for position `data`.
-  const auto out = prim::bind(prim::make<prim::Threefry2x32>(),
-                              {detail::key_word(key, 0, {}), detail::key_word(key, 1, {}),
-                               zeros({}, DType::UInt32), scalar<uint32_t>(data)});
+  const auto out = prim::bind(
+      prim::make<prim::Threefry2x32>(),
+      {detail::key_word(key, 0, {}), detail::key_word(key, 1, {}), zeros({}, DType::UInt32), data});
   return stack({out[0], out[1]}, 0);
 }
 

@@ -21,6 +21,54 @@ FrameScope::~FrameScope() {
   frame_->lifted.clear();
 }
 
+TraceFrame* frame_of(const Array& a) {
+  return a.valid() ? a.impl().frame.get() : nullptr;
+}
+
+namespace {
+// The frame below `f` on the stack (every recorder is a TraceFrame).
+TraceFrame* below(const TraceFrame* f) {
+  return static_cast<TraceFrame*>(f->previous);
+}
+TraceFrame* innermost() {
+  return static_cast<TraceFrame*>(prim::active_recorder());
+}
+}  // namespace
+
+TraceFrame* inner_level(TraceFrame* a, TraceFrame* b) {
+  for (TraceFrame* f = innermost(); f; f = below(f)) {
+    if (f == a || f == b) return f;
+  }
+  return nullptr;
+}
+
+TraceFrame* rerunning_frame_inside(const TraceFrame* level, const char* api) {
+  TraceFrame* found = nullptr;
+  for (TraceFrame* f = innermost(); f != level; f = below(f)) {
+    if (!f) {
+      fail(api,
+           "an array traced inside an earlier jit / scan / trace was used after that trace "
+           "ended (a leaked tracer); return values from the traced function instead of "
+           "storing them outside it");
+    }
+    if (f->reruns && !found) found = f;
+  }
+  return found;
+}
+
+RecordAt::RecordAt(TraceFrame* level) : saved_(prim::active_recorder()) {
+  prim::active_recorder() = level;
+}
+RecordAt::~RecordAt() {
+  prim::active_recorder() = saved_;
+}
+
+Array at_current_level(const Array& a, const char* api) {
+  TraceFrame* f = innermost();
+  if (!f) return a;
+  return wrap(f->self.lock(), lift(*f, a, api));
+}
+
 Array wrap(const std::shared_ptr<TraceFrame>& frame, ir::ValueId v) {
   auto impl = prim::dense_layout(frame->graph.type(v));
   impl->frame = frame;

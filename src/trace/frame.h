@@ -28,7 +28,11 @@ struct TraceFrame : prim::Recorder {
   std::vector<Array> captured;
   std::vector<ir::ValueId> captured_ids;
   std::unordered_map<const ArrayImpl*, ir::ValueId> lifted;  // by identity, so each is lifted once
-  bool open = true;                    // false once the frame is popped: its arrays have escaped
+  bool open = true;  // false once the frame is popped: its arrays have escaped
+  // The API whose recorded graph is kept and run again ("jit" for jit / trace, "scan" for a scan
+  // body), or null: a value user code fixes while tracing such a frame (a constant) repeats on
+  // every run.  grad, vmap and checkpoint trace anew on each call and leave it null.
+  const char* reruns = nullptr;
   std::weak_ptr<TraceFrame> self;      // set by FrameScope, for wrapping results
   prim::Recorder* previous = nullptr;  // the recorder active before this frame was pushed
 };
@@ -54,6 +58,31 @@ class FrameScope {
  private:
   std::shared_ptr<TraceFrame> frame_;
 };
+
+// The frame recording `a`; null for a concrete array.
+TraceFrame* frame_of(const Array& a);
+// Of two recording levels (frames on this thread's stack, null = eager), the inner one.
+TraceFrame* inner_level(TraceFrame* a, TraceFrame* b);
+// The innermost frame on this thread's stack that lies inside `level` (null = eager) and whose
+// graph reruns; null when none does.  Throws "[api] ..." when `level` is not on the stack (an
+// array of a trace that has ended).
+TraceFrame* rerunning_frame_inside(const TraceFrame* level, const char* api);
+// For its lifetime, ops bound on this thread are recorded into `level` (null = evaluated
+// eagerly) instead of the innermost frame: state that lives at an outer level (an nn::Rngs
+// counter) is advanced there, and inner frames capture the result like any closed-over value.
+class RecordAt {
+ public:
+  explicit RecordAt(TraceFrame* level);
+  ~RecordAt();
+  RecordAt(const RecordAt&) = delete;
+  RecordAt& operator=(const RecordAt&) = delete;
+
+ private:
+  prim::Recorder* saved_;
+};
+// `a` as a value of the innermost frame (a constant of it when `a` is concrete); `a` itself when
+// evaluating eagerly.
+Array at_current_level(const Array& a, const char* api);
 
 // A new graph input of `type` in `frame`, as a traced array.
 Array new_input(const std::shared_ptr<TraceFrame>& frame, const prim::ValueType& type);

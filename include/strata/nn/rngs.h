@@ -9,8 +9,27 @@
 //   nn::Rngs rngs(0);                                  // one stream, "default" = key(0)
 //   nn::Rngs rngs2({{"params", 0}, {"dropout", 1}});   // two streams
 //   Array k = rngs.params();                           // fold_in(key(0), 0); next: count 1
-//   nn::Linear layer(3, 4, rngs);                      // same kernel as nnx.Linear(3, 4,
-//   rngs=nnx.Rngs(0))
+//   nn::Linear layer(3, 4, rngs);   // same kernel as nnx.Linear(3, 4, rngs=nnx.Rngs(0))
+//
+// Rngs and transforms.  Key and counter are arrays (nn::RngState variables) and an Rngs is a
+// pytree, as NNX's RngStream state is.  A draw advances the counter where the Rngs lives: eagerly
+// for one made outside any trace, in the jitted graph for one passed into jit, in the scan body
+// for one scanned over.  So:
+//   - grad, vmap and checkpoint of a function that closes over an Rngs just work (they trace anew
+//     on every call; vmap gives every example the same key, as closing over a key does in JAX);
+//   - inside jit (or a scan body), drawing from an Rngs that lives outside is an error: its key
+//     would be fixed in the compiled graph and repeat on every call (one dropout mask for every
+//     step, or for every layer).  Pass the Rngs in and return it, as nnx.jit does for you:
+//
+//       auto step = st::jit([&](nn::State params, nn::Rngs rngs, const Array& x) {
+//         ... model(x, rngs) ...                        // draws advance rngs' traced counters
+//         return std::tuple{new_params, rngs, loss};    // the advanced Rngs comes back out
+//       });
+//       std::tie(params, rngs, loss) = step(params, rngs, x);
+//
+//   - for a stack of layers, split(n) gives every stream n keys (nnx.split_rngs): vmap a
+//     constructor over it to build n different layers, or scan over it so each layer draws its
+//     own dropout keys.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +41,7 @@
 #include <vector>
 
 #include "strata/core/array.h"
+#include "strata/nn/variable.h"
 
 namespace strata::nn {
 
@@ -46,21 +66,34 @@ class Rngs {
   Array params() { return (*this)("params"); }
   Array dropout() { return (*this)("dropout"); }
 
+  // nnx.split_rngs(splits=n): an Rngs whose every stream has the n keys split(stream(), n)
+  // (shape (n, 2)) and counters zeros(n).  This Rngs's streams advance by one.  Draw from the
+  // result inside vmap or scan over its axis 0 (instance i's j-th key is
+  // fold_in(split(fold_in(key, c), n)[i], j), as in NNX).
+  Rngs split(int64_t n);
+
   bool has(std::string_view name) const;
   std::vector<std::string> names() const;
   // The stream a draw from `name` uses: `name` itself or "default".
   std::string resolve(std::string_view name) const;
-  // Key and count of a stream (after fallback).
+  // Key of a stream (after fallback): uint32 (2,), or (n, 2) after split.
   Array key(std::string_view name) const;
+  // Counter of a stream (after fallback); the stream must be concrete and not split.
   uint32_t count(std::string_view name) const;
 
- private:
+  // Tree paths read `streams.<name>.key` / `.count`.
   struct Stream {
-    Array key;
-    uint32_t count = 0;
+    RngState key;    // uint32 (..., 2)
+    RngState count;  // uint32 (...): the key's shape without its last axis
+    STRATA_TREE_MEMBERS(key, count)
   };
+  STRATA_TREE_MEMBERS(streams)
+
+ private:
+  Rngs() = default;
   void add(const std::string& name, const RngSeed& seed);
-  std::map<std::string, Stream, std::less<>> streams_;
+  const Stream& stream(std::string_view name) const;
+  std::map<std::string, Stream, std::less<>> streams;
 };
 
 }  // namespace strata::nn

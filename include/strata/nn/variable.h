@@ -3,7 +3,7 @@
 //
 // Design.  A module's arrays are wrapped in a leaf type that carries its kind in the type:
 // `nn::Param` (trainable), `nn::BatchStat` (running statistics), `nn::Cache` (decode caches and
-// other mutable buffers).  Each wrapper is a one-field pytree node (its field is `value`), so a
+// other mutable buffers), `nn::RngState` (an nn::Rngs stream's key and counter).  Each wrapper is a one-field pytree node (its field is `value`), so a
 // module is an ordinary pytree: tree::map, jit, vmap and scan see every array, and tree key
 // paths read `fc1.kernel.value`.  The kind is only needed when filtering, and nn::walk reports
 // it.  Plain `Array` fields of a module have Kind::Plain.
@@ -37,7 +37,7 @@
 
 namespace strata::nn {
 
-enum class Kind { Param, BatchStat, Cache, Plain };
+enum class Kind { Param, BatchStat, Cache, RngState, Plain };
 const char* kind_name(Kind kind);
 
 // A module array of kind K.
@@ -57,6 +57,7 @@ struct Variable {
 using Param = Variable<Kind::Param>;
 using BatchStat = Variable<Kind::BatchStat>;
 using Cache = Variable<Kind::Cache>;
+using RngState = Variable<Kind::RngState>;
 
 // Arrays by module-relative key path (a pytree: a std::map<std::string, Array>).
 using State = std::map<std::string, Array>;
