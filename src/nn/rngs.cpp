@@ -1,5 +1,7 @@
 #include "strata/nn/rngs.h"
 
+#include <algorithm>
+
 #include "strata/core/error.h"
 #include "strata/ops.h"
 #include "strata/random.h"
@@ -112,12 +114,21 @@ Array Rngs::operator()(std::string_view name) {
 }
 
 Rngs Rngs::split(int64_t n) {
+  return split(n, names());
+}
+
+Rngs Rngs::split(int64_t n, const std::vector<std::string>& which) {
   if (n < 1) fail(kApi, "split(", n, "): the number of splits must be at least 1");
+  std::vector<std::string> split_streams;
+  for (const std::string& name : which) split_streams.push_back(resolve(name));
   Rngs out;
-  for (const auto& [name, s] : streams) {
+  for (const std::string& name : names()) {
     const Array k = (*this)(name);
     const tracing::RecordAt at(level_of(streams.find(name)->second));
-    out.streams.emplace(name, Stream{random::split(k, n), zeros({n}, DType::UInt32)});
+    const bool split_it =
+        std::find(split_streams.begin(), split_streams.end(), name) != split_streams.end();
+    out.streams.emplace(name, Stream{split_it ? random::split(k, n) : broadcast_to(k, {n, 2}),
+                                     zeros({n}, DType::UInt32)});
   }
   return out;
 }

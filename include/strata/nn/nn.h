@@ -13,6 +13,8 @@
 #include "strata/nn/attention.h"
 #include "strata/nn/initializers.h"
 #include "strata/nn/layers.h"
+#include "strata/nn/lift.h"
 #include "strata/nn/optim.h"
 #include "strata/nn/rngs.h"
+#include "strata/nn/transforms.h"
 #include "strata/nn/variable.h"

@@ -71,6 +71,10 @@ class Rngs {
   // result inside vmap or scan over its axis 0 (instance i's j-th key is
   // fold_in(split(fold_in(key, c), n)[i], j), as in NNX).
   Rngs split(int64_t n);
+  // Only the streams that draws from `streams` use (after the "default" fallback) are split; the
+  // others are broadcast: n copies of one new key, so every instance draws the same keys from
+  // them (Linen's split_rngs={name: False}).  Every stream advances by one.
+  Rngs split(int64_t n, const std::vector<std::string>& streams);
 
   bool has(std::string_view name) const;
   std::vector<std::string> names() const;
