@@ -1,11 +1,5 @@
 #include "strata/nn/lift.h"
 
-#include <iostream>
-#include <mutex>
-
-#include "strata/ops.h"
-#include "trace/frame.h"
-
 namespace strata::nn::lift::detail {
 namespace {
 
@@ -23,10 +17,6 @@ const char* collection(Kind kind) {
       return nullptr;
   }
   return nullptr;
-}
-
-bool is_concrete(const Array& a) {
-  return tracing::frame_of(a) == nullptr;
 }
 
 }  // namespace
@@ -88,28 +78,6 @@ void needs_axis_size(const char* api) {
 void in_axes_count(const AxisSpec& in_axes, size_t num_args) {
   fail("nn.lift.vmap", "in_axes ", in_axes.to_string(), " has ", in_axes.children().size(),
        " entries for ", num_args, " arguments; give one spec per argument, or one for all");
-}
-
-void warn_if_identical(const char* api, const std::vector<Array>& mapped, int64_t n) {
-  if (n < 2 || mapped.empty()) return;
-  bool any_varies = false;
-  for (const Array& a : mapped) {
-    if (!is_concrete(a)) return;  // only the values of a finished init can be compared
-    const std::vector<double> v = astype(a, DType::Float64).to_vector<double>();
-    const size_t per = v.size() / static_cast<size_t>(n);
-    for (size_t i = per; i < v.size(); ++i) {
-      if (v[i] != v[i % per]) return;  // the layers differ
-    }
-    for (size_t i = 1; i < per; ++i) any_varies = any_varies || v[i] != v[0];
-  }
-  if (!any_varies) return;  // constant initialisers (zeros, ones) are legitimately equal
-  static std::once_flag once;
-  std::call_once(once, [&] {
-    std::cerr << "[" << api << "] warning: all " << n
-              << " layers / members were initialised identically, because the 'params' rng "
-                 "stream was not split across them (a stack of identical layers is effectively "
-                 "one layer). Set split_rngs = {{\"params\", true}} on this lift.\n";
-  });
 }
 
 }  // namespace strata::nn::lift::detail

@@ -1,5 +1,11 @@
 #include "strata/nn/variable.h"
 
+#include <iostream>
+#include <mutex>
+
+#include "strata/ops.h"
+#include "trace/frame.h"
+
 namespace strata::nn {
 
 const char* kind_name(Kind kind) {
@@ -50,6 +56,35 @@ void update_unknown(const State& s, const std::map<std::string, int>& used) {
            "` that the module does not have; check that the state came from this module type");
     }
   }
+}
+
+void warn_if_identical(const char* api, const std::vector<Array>& stacked, int64_t n) {
+  if (n < 2 || stacked.empty()) return;
+  for (const Array& a : stacked) {
+    if (tracing::frame_of(a)) return;  // only the values of a finished init can be compared
+  }
+  // Cheap enough to run on every call: evaluated eagerly (also under grad / vmap, whose traces
+  // would otherwise record these ops), stopping at the first leaf whose layers differ.  Layers 0,
+  // 1 and n-1 stand for all of them.
+  const tracing::RecordAt eager(nullptr);
+  auto differ = [](const Array& x, const Array& y) {
+    return sum(astype(not_equal(x, y), DType::Int32)).item<int32_t>() != 0;
+  };
+  bool any_varies = false;
+  for (const Array& a : stacked) {
+    const Array first = a[0];
+    if (differ(first, a[1]) || differ(first, a[n - 1])) return;
+    any_varies = any_varies || (first.size() > 1 && differ(max(first), min(first)));
+  }
+  if (!any_varies) return;  // constant initialisers (zeros, ones) are legitimately equal
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    std::cerr << "[" << api << "] warning: all " << n
+              << " layers hold identical parameters: the rng stream that initialised them was "
+                 "not split across the layers, so the stack computes like one layer repeated. "
+                 "Split it per layer (rngs.split(n) for a vmapped constructor, split_rngs = "
+                 "{{\"params\", true}} on a lift).\n";
+  });
 }
 
 }  // namespace detail

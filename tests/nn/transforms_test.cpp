@@ -109,6 +109,29 @@ TEST(NnScan, SplitRngsGiveEveryLayerItsOwnDropoutKeys) {
   EXPECT_EQ(to_doubles(out), to_doubles(want));
 }
 
+TEST(NnScan, LayersBuiltFromOneUnsplitKeyWarnOnce) {
+  // Seed 001's pitfall: every layer drew the same keys, so the stack is one layer repeated.
+  nn::Rngs rngs(0);
+  const nn::Linear same =
+      vmap([](nn::Rngs r) { return nn::Linear(kF, kF, r); }, none, 0, kLayers)(rngs);
+  EXPECT_EQ(to_doubles(same.kernel.value[0]), to_doubles(same.kernel.value[3]));
+  auto forward = nn::scan([](const Array& h, const nn::Linear& block) { return block(h); },
+                          {nn::Carry, 0}, nn::Carry);
+  ::testing::internal::CaptureStderr();
+  (void)forward(ones({kF}), stacked_linears(1));  // split: no warning
+  const std::string quiet = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(quiet, "");
+  ::testing::internal::CaptureStderr();
+  (void)forward(ones({kF}), same);
+  (void)forward(ones({kF}), same);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("[nn.scan] warning: all 4 layers hold identical parameters"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("rngs.split(n)"), std::string::npos) << err;
+  EXPECT_EQ(err.find("warning", err.find("warning") + 1), std::string::npos) << "warned twice";
+}
+
 TEST(NnScan, ReversedInAxesIsReportedAsSuch) {
   const nn::Linear blocks = stacked_linears(0);
   auto forward = nn::scan([](const Array& h, const nn::Linear& block) { return block(h); },

@@ -97,8 +97,6 @@ Rngs split_for_lift(const char* api, Rngs& rngs, int64_t n, const SplitRngs& spl
 [[noreturn]] void bad_length(const char* api, int64_t length);
 [[noreturn]] void needs_axis_size(const char* api);
 [[noreturn]] void in_axes_count(const AxisSpec& in_axes, size_t num_args);
-// Warns (once) when a lift built identical layers / members because rngs were not split.
-void warn_if_identical(const char* api, const std::vector<Array>& mapped, int64_t n);
 
 template <class Build>
 auto vmap_build(const char* api, Rngs& rngs, int64_t n, const SplitRngs& split,
@@ -144,7 +142,7 @@ auto build_mapped(const char* api, Rngs& rngs, int64_t n, const VariableAxes& ax
       leaves[i] = leaves[i][0];
     }
   }
-  warn_if_identical(api, stacked_leaves, n);
+  nn::detail::warn_if_identical(api, stacked_leaves, n);
   return tree::unflatten<decltype(stacked)>(tree::structure(stacked), std::move(leaves));
 }
 

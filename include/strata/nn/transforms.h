@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/nn/variable.h"
 #include "strata/ops.h"
 #include "strata/scan.h"
 #include "strata/tree/flat_args.h"
@@ -134,6 +135,18 @@ ReturnType return_type() {
   return t;
 }
 
+// Seed 001's pitfall: layers sliced from a stack built without splitting its rngs are all equal.
+template <class... Args>
+void warn_if_unsplit(const ScanPlan& plan, const Args&... args) {
+  std::vector<Kind> kinds;
+  (nn::walk(args, [&](const std::string&, Kind kind, const Array&) { kinds.push_back(kind); }), ...);
+  std::vector<Array> params;
+  for (size_t j = 0; j < plan.sliced.size(); ++j) {
+    if (kinds.at(plan.sliced[j]) == Kind::Param) params.push_back(plan.xs[j]);
+  }
+  warn_if_identical("nn.scan", params, plan.length);
+}
+
 template <class F>
 struct LiftedScan {
   F f;
@@ -148,6 +161,7 @@ struct LiftedScan {
     const ScanPlan plan = plan_scan(
         in_axes, out_axes, flat.leaves, flat.paths, flat.begin, {&typeid(Args)...},
         {std::string(tree::detail::type_name<Args>())...}, return_type<R>(), options.length);
+    warn_if_unsplit(plan, args...);
     const bool pair_out = out_axes.has_carry() && out_axes.has_ys();  // f returns (carry, y)
     const tree::TreeDef* carry_def =
         plan.carry_arg >= 0 ? &flat.defs[static_cast<size_t>(plan.carry_arg)] : nullptr;

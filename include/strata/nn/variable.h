@@ -3,10 +3,11 @@
 //
 // Design.  A module's arrays are wrapped in a leaf type that carries its kind in the type:
 // `nn::Param` (trainable), `nn::BatchStat` (running statistics), `nn::Cache` (decode caches and
-// other mutable buffers), `nn::RngState` (an nn::Rngs stream's key and counter).  Each wrapper is a one-field pytree node (its field is `value`), so a
-// module is an ordinary pytree: tree::map, jit, vmap and scan see every array, and tree key
-// paths read `fc1.kernel.value`.  The kind is only needed when filtering, and nn::walk reports
-// it.  Plain `Array` fields of a module have Kind::Plain.
+// other mutable buffers), `nn::RngState` (an nn::Rngs stream's key and counter).  Each wrapper is a
+// one-field pytree node (its field is `value`), so a module is an ordinary pytree: tree::map, jit,
+// vmap and scan see every array, and tree key paths read `fc1.kernel.value`.  The kind is only
+// needed when filtering, and nn::walk reports it.  Plain `Array` fields of a module have
+// Kind::Plain.
 //
 // Filtering produces an `nn::State`: a map from the module-relative key path (without the
 // trailing `.value`, e.g. `fc1.kernel`, `blocks[3].ln.scale`) to the array.  A State is itself a
@@ -30,6 +31,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "strata/core/array.h"
 #include "strata/core/error.h"
@@ -105,6 +107,10 @@ void walk(X& x, std::string& path, F& f) {
 [[noreturn]] void merge_mismatch(const std::string& path, const Array& want, const Array& got);
 void merge_unused(const State& a, const State& b, const std::map<std::string, int>& used);
 void update_unknown(const State& s, const std::map<std::string, int>& used);
+// Prints one warning per process, starting "[api] warning:", when the n layers stacked on axis 0
+// of every leaf are identical while some leaf varies within a layer: the rng stream that
+// initialised a stack was not split (seed 001's pitfall).  Traced leaves are not checked.
+void warn_if_identical(const char* api, const std::vector<Array>& stacked, int64_t n);
 }  // namespace detail
 
 // Calls f(path, kind, array) for every array of module m (array is `Array&` if m is mutable).
