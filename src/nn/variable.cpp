@@ -2,6 +2,8 @@
 
 #include <iostream>
 #include <mutex>
+#include <set>
+#include <string>
 
 #include "strata/ops.h"
 #include "trace/frame.h"
@@ -77,14 +79,17 @@ void warn_if_identical(const char* api, const std::vector<Array>& stacked, int64
     any_varies = any_varies || (first.size() > 1 && differ(max(first), min(first)));
   }
   if (!any_varies) return;  // constant initialisers (zeros, ones) are legitimately equal
-  static std::once_flag once;
-  std::call_once(once, [&] {
+  // Once per API (per process): the same mistake is usually made once, in one place.
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (warned.insert(api).second) {
     std::cerr << "[" << api << "] warning: all " << n
               << " layers hold identical parameters: the rng stream that initialised them was "
                  "not split across the layers, so the stack computes like one layer repeated. "
                  "Split it per layer (rngs.split(n) for a vmapped constructor, split_rngs = "
                  "{{\"params\", true}} on a lift).\n";
-  });
+  }
 }
 
 }  // namespace detail

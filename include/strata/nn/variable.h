@@ -107,7 +107,7 @@ void walk(X& x, std::string& path, F& f) {
 [[noreturn]] void merge_mismatch(const std::string& path, const Array& want, const Array& got);
 void merge_unused(const State& a, const State& b, const std::map<std::string, int>& used);
 void update_unknown(const State& s, const std::map<std::string, int>& used);
-// Prints one warning per process, starting "[api] warning:", when the n layers stacked on axis 0
+// Prints one warning per API and process, starting "[api] warning:", when the n layers stacked on axis 0
 // of every leaf are identical while some leaf varies within a layer: the rng stream that
 // initialised a stack was not split (seed 001's pitfall).  Traced leaves are not checked.
 void warn_if_identical(const char* api, const std::vector<Array>& stacked, int64_t n);
