@@ -2,8 +2,8 @@
 //
 // A composite module names each child while it builds or calls it, with an nn::ModuleScope.
 // The scopes form a per-thread stack, so a layer's error names the failing module by its key
-// path inside the outermost module: the same path nn::split gives its arrays (`blocks[0].attn.
-// query` for the module, `blocks[0].attn.query.kernel` for its kernel).  The library's composites
+// path inside the outermost module, the path nn::split gives its arrays (module
+// `blocks[0].attn.query`, parameter `blocks[0].attn.query.kernel`).  The library's composites
 // (MLP, MultiHeadAttention, TransformerBlock) do this; a user composite does the same:
 //
 //   struct Encoder {
@@ -24,8 +24,8 @@
 //       return x;
 //     }
 //   };
-//   // Encoder(2, rngs)(ones({8, 32})) throws "[nn.MultiHeadAttention] expected inputs whose last
-//   // axis has 64 features ... (module at key path `blocks[0].attn`)".
+//   // Encoder(2, rngs)(ones({8, 32})) throws "[nn.LayerNorm] expected an input whose last axis
+//   // has 64 features (module at key path `blocks[0].ln1`), found shape (8, 32); ...".
 //
 // A scope pushes its name when constructed and pops it when destroyed (also while an exception
 // unwinds).  Scopes cost a string append, and work the same eagerly and while jit, grad, vmap or
