@@ -4,15 +4,21 @@
 #include <string>
 
 #include "strata/core/error.h"
+#include "strata/nn/module_path.h"
 #include "strata/ops.h"
 #include "strata/random.h"
 
 namespace strata::nn::init {
 namespace {
 
+// Initialisers run inside the parameter's ModuleScope when a module draws them.
+std::string parameter_note() {
+  return module_path_note("parameter");
+}
+
 void check_float(const char* api, DType dtype) {
   if (!is_floating(dtype)) {
-    fail(api, "expected a floating-point dtype, found ", dtype,
+    fail(api, "expected a floating-point dtype, found ", dtype, parameter_note(),
          "; initialisers draw real numbers (ask for float32, float64, float16 or bfloat16)");
   }
 }
@@ -25,8 +31,8 @@ Array typed(double v, DType dtype) {
 int normalise_axis(const char* api, int axis, const Shape& shape, const char* what) {
   const int n = static_cast<int>(shape.size());
   if (axis < -n || axis >= n) {
-    fail(api, what, " ", axis, " is out of range for shape ", to_string(shape), " (", n,
-         " axes); pass an axis in [", -n, ", ", n - 1, "]");
+    fail(api, what, " ", axis, " is out of range for shape ", to_string(shape), " (", n, " axes)",
+         parameter_note(), "; pass an axis in [", -n, ", ", n - 1, "]");
   }
   return axis < 0 ? axis + n : axis;
 }
@@ -71,7 +77,7 @@ Fans compute_fans(const Shape& shape, int in_axis, int out_axis, const std::vect
                   const char* api) {
   if (shape.size() < 2) {
     fail(api, "cannot compute fan-in and fan-out of a ", shape.size(), "-d shape ",
-         to_string(shape),
+         to_string(shape), parameter_note(),
          "; variance-scaling initialisers need at least 2 axes (in and out), e.g. a kernel of "
          "shape (in_features, out_features)");
   }
@@ -85,7 +91,8 @@ Fans compute_fans(const Shape& shape, int in_axis, int out_axis, const std::vect
   for (int b : batch_axis) {
     const int a = normalise_axis(api, b, shape, "batch_axis");
     if (a == in || a == out) {
-      fail(api, "batch_axis ", b, " is also the in_axis or out_axis of shape ", to_string(shape));
+      fail(api, "batch_axis ", b, " is also the in_axis or out_axis of shape ", to_string(shape),
+           parameter_note());
     }
     receptive /= static_cast<double>(shape[static_cast<size_t>(a)]);
   }
@@ -93,7 +100,7 @@ Fans compute_fans(const Shape& shape, int in_axis, int out_axis, const std::vect
   const double fan_out = static_cast<double>(shape[static_cast<size_t>(out)]) * receptive;
   if (!(fan_in > 0) || !(fan_out > 0)) {
     fail(api, "shape ", to_string(shape), " has a zero-sized axis, so fan_in=", fan_in,
-         " and fan_out=", fan_out, "; the variance would divide by zero");
+         " and fan_out=", fan_out, parameter_note(), "; the variance would divide by zero");
   }
   return {fan_in, fan_out};
 }
@@ -121,7 +128,7 @@ Initializer variance_scaling(double scale, FanMode mode, Distribution distributi
       case Distribution::Uniform:
         return random::uniform(key, shape, dtype, -1, 1) * sqrt(3 * variance);
     }
-    fail(api, "unknown distribution");
+    fail(api, "unknown distribution ", static_cast<int>(distribution));
   };
 }
 

@@ -1,54 +1,107 @@
 #include "strata/nn/layers.h"
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
 
+#include "nn/layer_util.h"
 #include "strata/core/error.h"
 #include "strata/random.h"
+#include "trace/frame.h"
 
 namespace strata::nn {
-namespace {
 
-void check_positive(const char* api, const char* what, int64_t v) {
-  if (v <= 0) fail(api, "expected ", what, " > 0, found ", v);
-}
-
-std::string at(const std::string& path) {
-  return path.empty() ? std::string() : " (module at key path `" + path + "`)";
-}
-
-void check_last_axis(const char* api, const std::string& path, const Array& x, int64_t features,
-                     const char* what) {
-  if (x.ndim() == 0 || x.shape(-1) != features) {
-    fail(api, "expected the input's last axis to have ", features, " ", what, at(path),
-         ", found shape ", to_string(x.shape()), x.ndim() == 0 ? " (a scalar)" : "",
-         "; reshape the input or build the module with ", x.ndim() == 0 ? features : x.shape(-1),
-         " ", what);
-  }
-}
-
-// Statistics dtype: at least float32 (as Flax computes norms for half-precision inputs).
-DType stats_dtype(DType d) {
-  return d == DType::Float64 ? DType::Float64 : DType::Float32;
-}
-
-Array cast(const Array& x, DType d) {
-  return x.dtype() == d ? x : astype(x, d);
-}
-
-}  // namespace
+using detail::check_feature_axis;
+using detail::check_positive;
+using detail::make_param;
 
 // ---------------------------------------------------------------- Linear
 Linear::Linear(int64_t in, int64_t out, Rngs& rngs, LinearOptions options)
     : in_features(in), out_features(out) {
   check_positive("nn.Linear", "in_features", in);
   check_positive("nn.Linear", "out_features", out);
-  kernel = options.kernel_init(rngs.params(), {in, out}, options.dtype);
-  if (options.use_bias) bias = Param(options.bias_init(rngs.params(), {out}, options.dtype));
+  kernel = make_param("nn.Linear", "kernel", rngs, options.kernel_init, {in, out}, options.dtype);
+  if (options.use_bias) {
+    bias = make_param("nn.Linear", "bias", rngs, options.bias_init, {out}, options.dtype);
+  }
 }
 
 Array Linear::operator()(const Array& x) const {
-  check_last_axis("nn.Linear", path, x, kernel.shape()[0], "input features (in_features)");
+  check_feature_axis("nn.Linear", x, -1, kernel.shape()[0], "input features (in_features)");
   Array y = matmul(x, kernel.value);
+  if (bias) y = y + bias->value;
+  return y;
+}
+
+// ---------------------------------------------------------------- LinearGeneral
+namespace {
+constexpr const char* kLinearGeneral = "nn.LinearGeneral";
+
+int64_t product(const Shape& s) {
+  return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>());
+}
+
+void check_features(const char* what, const Shape& features) {
+  if (features.empty()) {
+    fail(kLinearGeneral, "expected at least one ", what, " size, found none", module_path_note());
+  }
+  for (int64_t f : features) {
+    if (f <= 0) {
+      fail(kLinearGeneral, "expected every ", what, " size > 0, found ", to_string(features),
+           module_path_note());
+    }
+  }
+}
+}  // namespace
+
+LinearGeneral::LinearGeneral(Shape in, Shape out, Rngs& rngs, LinearGeneralOptions options)
+    : in_features(std::move(in)), out_features(std::move(out)), axis(std::move(options.axis)) {
+  check_features("in_features", in_features);
+  check_features("out_features", out_features);
+  if (axis.size() != in_features.size()) {
+    fail(kLinearGeneral, "expected one axis per in_features entry: in_features ",
+         to_string(in_features), " has ", in_features.size(), " but axis has ", axis.size(),
+         module_path_note(), "; pass options.axis with ", in_features.size(), " axes");
+  }
+  Shape kernel_shape = in_features;
+  kernel_shape.insert(kernel_shape.end(), out_features.begin(), out_features.end());
+  kernel = make_param(kLinearGeneral, "kernel", rngs, options.kernel_init, kernel_shape,
+                      options.dtype, Shape{product(in_features), product(out_features)});
+  if (options.use_bias) {
+    bias = make_param(kLinearGeneral, "bias", rngs, options.bias_init, out_features, options.dtype,
+                      Shape{product(out_features)});
+  }
+}
+
+Array LinearGeneral::operator()(const Array& x) const {
+  const int nd = static_cast<int>(x.ndim());
+  // Normalised and sorted, as Flax pairs in_features with the contracted axes left to right.
+  Axes contract;
+  for (int a : axis) {
+    if (a < -nd || a >= nd) {
+      fail(kLinearGeneral, "axis ", a, " is out of range for an input of shape ",
+           to_string(x.shape()), module_path_note(), "; the module contracts axes ",
+           to_string(Shape(axis.begin(), axis.end())), " of sizes ", to_string(in_features));
+    }
+    contract.push_back(a < 0 ? a + nd : a);
+  }
+  std::sort(contract.begin(), contract.end());
+  if (std::adjacent_find(contract.begin(), contract.end()) != contract.end()) {
+    fail(kLinearGeneral, "axes ", to_string(Shape(axis.begin(), axis.end())),
+         " name the same axis of an input of shape ", to_string(x.shape()), module_path_note());
+  }
+  Shape found;
+  for (int a : contract) found.push_back(x.shape(a));
+  if (found != in_features) {
+    fail(kLinearGeneral, "expected the contracted input axes ",
+         to_string(Shape(contract.begin(), contract.end())), " to have sizes ",
+         to_string(in_features), " (in_features)", module_path_note(), ", found ", to_string(found),
+         " in an input of shape ", to_string(x.shape()),
+         "; reshape the input or build the module with those in_features");
+  }
+  Axes kernel_axes(contract.size());
+  std::iota(kernel_axes.begin(), kernel_axes.end(), 0);
+  Array y = dot_general(x, kernel.value, {contract, kernel_axes, {}, {}});
   if (bias) y = y + bias->value;
   return y;
 }
@@ -58,65 +111,56 @@ Embedding::Embedding(int64_t n, int64_t f, Rngs& rngs, EmbeddingOptions options)
     : num_embeddings(n), features(f) {
   check_positive("nn.Embedding", "num_embeddings", n);
   check_positive("nn.Embedding", "features", f);
-  embedding = options.embedding_init(rngs.params(), {n, f}, options.dtype);
+  embedding =
+      make_param("nn.Embedding", "embedding", rngs, options.embedding_init, {n, f}, options.dtype);
 }
 
 Array Embedding::operator()(const Array& indices) const {
-  if (is_floating(indices.dtype()) || indices.dtype() == DType::Bool) {
-    fail("nn.Embedding", "expected integer indices, found dtype ", indices.dtype(), " of shape ",
-         to_string(indices.shape()), "; convert them with astype(x, DType::Int32)");
+  const char* api = "nn.Embedding";
+  if (!is_integer(indices.dtype())) {
+    fail(api, "expected integer indices, found dtype ", indices.dtype(), " of shape ",
+         to_string(indices.shape()), module_path_note(),
+         "; convert them with astype(x, DType::Int32)");
+  }
+  // Concrete indices are checked here so the error names the module; traced ones are checked by
+  // take when the graph runs.
+  const int64_t n = embedding.shape()[0];
+  if (!tracing::frame_of(indices) && indices.size() > 0) {
+    const tracing::RecordAt eagerly(nullptr);  // even while tracing: the indices are concrete
+    const int64_t lo = astype(min(indices), DType::Int64).item<int64_t>();
+    const int64_t hi = astype(max(indices), DType::Int64).item<int64_t>();
+    if (lo < -n || hi >= n) {
+      fail(api, "expected indices in [", -n, ", ", n, ") for ", n, " embeddings, found ",
+           hi >= n ? hi : lo, module_path_note(),
+           "; build the module with more num_embeddings or fix the token ids");
+    }
   }
   return take(embedding.value, indices);
 }
 
 Array Embedding::attend(const Array& query) const {
-  check_last_axis("nn.Embedding.attend", "", query, embedding.shape()[1], "features");
+  check_feature_axis("nn.Embedding.attend", query, -1, embedding.shape()[1], "features");
   return matmul(query, transpose(embedding.value));
 }
 
-// ---------------------------------------------------------------- norms
-LayerNorm::LayerNorm(int64_t n, Rngs& rngs, NormOptions options)
-    : num_features(n), epsilon(options.epsilon) {
-  check_positive("nn.LayerNorm", "num_features", n);
-  if (options.use_scale) scale = Param(init::ones()(rngs.params(), {n}, options.dtype));
-  if (options.use_bias) bias = Param(init::zeros()(rngs.params(), {n}, options.dtype));
-}
-
-Array LayerNorm::operator()(const Array& x) const {
-  check_last_axis("nn.LayerNorm", "", x, num_features, "features");
-  const DType sd = stats_dtype(x.dtype());
-  const Array xs = cast(x, sd);
-  const MeanVar mv = mean_var(xs, {-1});
-  Array y = (xs - mv.mean) * rsqrt(mv.var + epsilon);
-  if (scale) y = y * cast(scale->value, sd);
-  if (bias) y = y + cast(bias->value, sd);
-  return cast(y, x.dtype());
-}
-
-RMSNorm::RMSNorm(int64_t n, Rngs& rngs, NormOptions options)
-    : num_features(n), epsilon(options.epsilon) {
-  check_positive("nn.RMSNorm", "num_features", n);
-  if (options.use_scale) scale = Param(init::ones()(rngs.params(), {n}, options.dtype));
-}
-
-Array RMSNorm::operator()(const Array& x) const {
-  check_last_axis("nn.RMSNorm", "", x, num_features, "features");
-  const DType sd = stats_dtype(x.dtype());
-  const Array xs = cast(x, sd);
-  Array y = xs * rsqrt(mean(square(xs), {-1}, true) + epsilon);
-  if (scale) y = y * cast(scale->value, sd);
-  return cast(y, x.dtype());
-}
-
 // ---------------------------------------------------------------- Dropout
+namespace {
+// At construction and at every call: `rate` is a public field.
+void check_rate(double rate) {
+  if (!(rate >= 0 && rate <= 1)) {
+    fail("nn.Dropout", "expected a rate in [0, 1], found ", rate, module_path_note(),
+         "; rate is the probability of zeroing an element");
+  }
+}
+}  // namespace
+
 Dropout::Dropout(double r, bool det, std::string s)
     : rate(r), deterministic(det), stream(std::move(s)) {
-  if (!(rate >= 0 && rate <= 1)) {
-    fail("nn.Dropout", "expected a rate in [0, 1], found ", rate);
-  }
+  check_rate(rate);
 }
 
 Array Dropout::operator()(const Array& x, Rngs& rngs, std::optional<bool> det) const {
+  check_rate(rate);
   if (det.value_or(deterministic) || rate == 0) return x;
   if (rate == 1) return zeros_like(x);
   const double keep = 1.0 - rate;
@@ -125,9 +169,10 @@ Array Dropout::operator()(const Array& x, Rngs& rngs, std::optional<bool> det) c
 }
 
 Array Dropout::operator()(const Array& x) const {
+  check_rate(rate);
   if (!deterministic && rate != 0) {
-    fail("nn.Dropout", "a non-deterministic dropout (rate ", rate,
-         ") needs random keys; call it as dropout(x, rngs) or pass deterministic=true");
+    fail("nn.Dropout", "a non-deterministic dropout (rate ", rate, ") needs random keys",
+         module_path_note(), "; call it as dropout(x, rngs) or make it deterministic");
   }
   return x;
 }

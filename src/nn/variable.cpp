@@ -34,6 +34,11 @@ void merge_missing(const std::string& path, Kind kind) {
        "(both halves)");
 }
 
+void merge_twice(const std::string& path) {
+  fail("nn.merge", "both states hold key path `", path,
+       "`; pass the two halves of one nn::split (each path in one of them), or one full state");
+}
+
 void merge_mismatch(const std::string& path, const Array& want, const Array& got) {
   fail("nn.merge", "at key path `", path, "` the module holds ", want.dtype(), " ",
        to_string(want.shape()), " but the state holds ", got.dtype(), " ", to_string(got.shape()),

@@ -106,6 +106,31 @@ TEST(NnOptim, AdamBiasCorrectionAndAdamWDecay) {
   expect_tree(u, {{"w", {-0.05, 0.1, -0.15}}, {"b", {-0.025}}});
 }
 
+TEST(NnOptim, AdamBiasCorrectionInHalfPrecision) {
+  // bfloat16 parameters: the corrections 1 - b^t are computed in float32 (as optax), not in
+  // bfloat16, where b2 = 0.999 rounds to 0.996 and step 257 to 256.  Step 1 is -lr * sign(g).
+  const P p = {{"w", astype(array<double>({1.0, -2.0, 3.0}), DType::BFloat16)}};
+  const P g = {{"w", astype(array<double>({0.5, 0.25, -2.0}), DType::BFloat16)}};
+  auto opt = optim::adam(0.01);
+  auto [u1, s1] = opt.update(g, opt.init(p), p);
+  EXPECT_EQ(u1.at("w").dtype(), DType::BFloat16);
+  expect_all_close(to_doubles(u1.at("w")), {-0.01, -0.01, 0.01}, 1e-2);
+  // At step 257 with mu = g, nu = g^2: mu / (1 - b1^257) ~ g, nu / (1 - b2^257) = g^2 / 0.2267.
+  auto s = s1;
+  s.count = full({}, 256, DType::Int32);
+  s.mu = g;
+  s.nu = {{"w", astype(square(g.at("w")), DType::BFloat16)}};
+  auto [u257, s257] = opt.update(g, s, p);
+  EXPECT_EQ(s257.count.item<int32_t>(), 257);
+  std::vector<double> want;
+  for (double gi : {0.5, 0.25, -2.0}) {
+    const double mhat = (0.9 * gi + 0.1 * gi) / (1 - std::pow(0.9, 257));
+    const double vhat = (0.999 * gi * gi + 0.001 * gi * gi) / (1 - std::pow(0.999, 257));
+    want.push_back(-0.01 * mhat / (std::sqrt(vhat) + 1e-8));
+  }
+  expect_all_close(to_doubles(u257.at("w")), want, 2e-2);
+}
+
 TEST(NnOptim, ClipByGlobalNormAndChain) {
   const P p = {{"a", array<double>({0.0, 0.0})}, {"b", array<double>({0.0})}};
   const P g = {{"a", array<double>({3.0, 0.0})}, {"b", array<double>({4.0})}};  // norm 5

@@ -4,8 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "strata/nn/nn.h"
-#include "test_util.h"
+#include "nn/nn_test_util.h"
 
 namespace strata::testing {
 namespace {
@@ -69,17 +68,13 @@ TEST(NnRngs, LayersDrawKeysInNnxOrder) {
   EXPECT_EQ(rngs.count("params"), 5u);
   nn::RMSNorm rms(4, rngs);
   EXPECT_EQ(rngs.count("params"), 6u);
-  // The kernel is lecun_normal(fold_in(key(0), 0), (3, 4)): truncated normal * sqrt(1/3)/0.8796...
-  const Array t = random::truncated_normal(random::fold_in(random::key(0), 0), -2, 2, {3, 4});
-  const float stddev = std::sqrt(1.0f / 3.0f) / 0.87962566103423978f;
-  std::vector<double> want;
-  for (float v : t.to_vector<float>()) want.push_back(v * stddev);
-  expect_all_close(to_doubles(a.kernel), want, 1e-6, 1e-7, "kernel");
+  // The kernels are lecun_normal(fold_in(key(0), count), (3, 4)), count 0 and 2.
+  const Array root = random::key(0);
+  expect_all_close(to_doubles(a.kernel), lecun_normal_ref(random::fold_in(root, 0), 3, 4), 1e-6,
+                   1e-7, "kernel");
   expect_all_close(to_doubles(a.bias->value), std::vector<double>(4, 0.0), 0, 0, "bias");
-  const Array t2 = random::truncated_normal(random::fold_in(random::key(0), 2), -2, 2, {3, 4});
-  std::vector<double> want2;
-  for (float v : t2.to_vector<float>()) want2.push_back(v * stddev);
-  expect_all_close(to_doubles(b.kernel), want2, 1e-6, 1e-7, "second kernel");
+  expect_all_close(to_doubles(b.kernel), lecun_normal_ref(random::fold_in(root, 2), 3, 4), 1e-6,
+                   1e-7, "second kernel");
   EXPECT_FALSE(b.bias.has_value());
 }
 

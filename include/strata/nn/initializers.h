@@ -13,10 +13,13 @@
 //   truncated_normal: truncated_normal(key, -2, 2) * sqrt(variance) / 0.87962566103423978
 //   normal:           normal(key) * sqrt(variance)
 //   uniform:          uniform(key, -1, 1) * sqrt(3 * variance)
-// Shapes with fewer than 2 axes (or a zero fan) cannot be handled and throw "[nn.init.<name>]".
+// Shapes with fewer than 2 axes, an axis out of range or a zero fan cannot be handled and throw
+// "[nn.init.variance_scaling]" (for every initialiser of that family); the message names the
+// parameter's key path when a module draws it (e.g. `fc1.kernel`, see module_path.h).
 #pragma once
 
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "strata/core/array.h"

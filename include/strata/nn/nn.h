@@ -7,13 +7,18 @@
 //   auto opt = optim::adam(1e-3);
 //   auto state = opt.init(params);
 //
-// See variable.h (Param / split / merge), rngs.h, initializers.h, layers.h, attention.h, optim.h.
+// See variable.h (Param / BatchStat / split / merge), rngs.h, initializers.h, layers.h (Linear,
+// LinearGeneral, Embedding, Dropout), normalization.h (LayerNorm, RMSNorm, BatchNorm and how its
+// running statistics are returned), attention.h (MLP, MultiHeadAttention, TransformerBlock),
+// module_path.h (key paths in error messages) and optim.h.
 #pragma once
 
 #include "strata/nn/attention.h"
 #include "strata/nn/initializers.h"
 #include "strata/nn/layers.h"
 #include "strata/nn/lift.h"
+#include "strata/nn/module_path.h"
+#include "strata/nn/normalization.h"
 #include "strata/nn/optim.h"
 #include "strata/nn/rngs.h"
 #include "strata/nn/transforms.h"

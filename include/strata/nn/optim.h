@@ -10,14 +10,19 @@
 // eagerly or under jit (everything is computed with strata ops).  A grads / state / params
 // structure mismatch throws "[optim.<name>]" naming the first differing key path.
 //
-//   auto opt = optim::chain(optim::clip_by_global_norm(1.0), optim::adamw(1e-3, {.weight_decay =
-//   1e-2})); auto [params, rest] = nn::split(model); auto state = opt.init(params); auto [loss,
-//   grads] = st::value_and_grad(loss_fn)(params); auto [updates, new_state] = opt.update(grads,
-//   state, params); params = optim::apply_updates(params, updates);
+//   auto opt = optim::chain(optim::clip_by_global_norm(1.0),
+//                           optim::adamw(1e-3, {.weight_decay = 1e-2}));
+//   auto [params, rest] = nn::split(model);
+//   auto state = opt.init(params);
+//   auto [loss, grads] = st::value_and_grad(loss_fn)(params);
+//   auto [updates, new_state] = opt.update(grads, state, params);
+//   params = optim::apply_updates(params, updates);
+//   state = new_state;
 //
-// Formulas (t = step count after increment, lr the learning rate):
-//   sgd:    m = g + momentum * m; u = -lr * (nesterov ? g + momentum * m : m)   (m only if
-//   momentum) adam:   mu = b1 mu + (1-b1) g; nu = b2 nu + (1-b2) g^2;
+// Formulas (t = step count after increment, lr the learning rate), as optax:
+//   sgd:    m = g + momentum * m (only with momentum);
+//           u = -lr * (nesterov ? g + momentum * m : m)          (u = -lr * g without momentum)
+//   adam:   mu = b1 mu + (1-b1) g; nu = b2 nu + (1-b2) g^2;
 //           u = -lr * (mu / (1 - b1^t)) / (sqrt(nu / (1 - b2^t) + eps_root) + eps)
 //   adamw:  as adam, then u -= lr * weight_decay * params (decoupled decay)
 //   clip_by_global_norm(c): n = sqrt(sum of all g^2); g = n < c ? g : g / n * c
@@ -154,12 +159,16 @@ struct Adam {
                   grads, state.nu);
     P u = tree::map(
         [&](const Array& m, const Array& v, const Array& p) {
-          // Bias corrections 1 - b^t in the leaf's dtype.
+          // Bias corrections 1 - b^t in at least float32 (as optax: in bfloat16 b2 = 0.999
+          // would round to 0.996 and t to a multiple of 2 past 256), then in the leaf's dtype.
           const DType d = m.dtype();
-          const Array t = astype(s.count, d);
-          const Array c1 = 1.0 - pow(full({}, o.b1, d), t);
-          const Array c2 = 1.0 - pow(full({}, o.b2, d), t);
-          Array mhat = m / c1, vhat = v / c2;
+          const DType cd = promote_types(d, DType::Float32);
+          const Array t = astype(s.count, cd);
+          auto correction = [&](double b) {
+            const Array c = 1.0 - pow(full({}, b, cd), t);
+            return c.dtype() == d ? c : astype(c, d);
+          };
+          Array mhat = m / correction(o.b1), vhat = v / correction(o.b2);
           Array step = mhat / (sqrt(vhat + o.eps_root) + o.eps);
           if (o.weight_decay != 0) step = step + o.weight_decay * p;
           return step * -lr;

@@ -3,10 +3,10 @@
 //
 // Design.  A module's arrays are wrapped in a leaf type that carries its kind in the type:
 // `nn::Param` (trainable), `nn::BatchStat` (running statistics), `nn::Cache` (decode caches and
-// other mutable buffers), `nn::RngState` (an nn::Rngs stream's key and counter).  Each wrapper is a
-// one-field pytree node (its field is `value`), so a module is an ordinary pytree: tree::map, jit,
-// vmap and scan see every array, and tree key paths read `fc1.kernel.value`.  The kind is only
-// needed when filtering, and nn::walk reports it.  Plain `Array` fields of a module have
+// other mutable buffers), `nn::RngState` (an nn::Rngs stream's key and counter).  Each wrapper is
+// a one-field pytree node (its field is `value`), so a module is an ordinary pytree: tree::map,
+// jit, vmap and scan see every array, and tree key paths read `fc1.kernel.value`.  The kind is
+// only needed when filtering, and nn::walk reports it.  Plain `Array` fields of a module have
 // Kind::Plain.
 //
 // Filtering produces an `nn::State`: a map from the module-relative key path (without the
@@ -19,7 +19,8 @@
 //     return st::sum(st::square(nn::merge(model, p, rest)(x)));
 //   };
 //   nn::State g = st::grad(loss)(params);                 // gradients of parameters only
-//   params = optim::apply_updates(params, updates);        // ... then
+//   auto [updates, opt_state2] = opt.update(g, opt_state, params);   // see optim.h
+//   params = optim::apply_updates(params, updates);
 //   model = nn::merge(model, params, rest);               // or nn::update(model, params)
 //
 // Wrappers convert implicitly to `const Array&`, so `st::matmul(x, kernel)` works.
@@ -104,6 +105,7 @@ void walk(X& x, std::string& path, F& f) {
   }
 }
 [[noreturn]] void merge_missing(const std::string& path, Kind kind);
+[[noreturn]] void merge_twice(const std::string& path);
 [[noreturn]] void merge_mismatch(const std::string& path, const Array& want, const Array& got);
 void merge_unused(const State& a, const State& b, const std::map<std::string, int>& used);
 void update_unknown(const State& s, const std::map<std::string, int>& used);
@@ -141,16 +143,20 @@ std::pair<State, State> split(const M& m, const Filter& filter = params_filter) 
 }
 
 // m with every array taken from `a` or `b` (the two halves of a split, or one full state).  Each
-// of m's paths must be present with m's shape and dtype, and every entry of a and b must be used.
+// of m's paths must be in exactly one of them, with m's shape and dtype, and every entry of a and
+// b must be used.
 template <class M>
 M merge(const M& m, const State& a, const State& b = {}) {
   M out = m;
   std::map<std::string, int> used;
   walk(out, [&](const std::string& path, Kind kind, Array& leaf) {
     auto it = a.find(path);
+    const auto in_b = b.find(path);
     if (it == a.end()) {
-      it = b.find(path);
-      if (it == b.end()) detail::merge_missing(path, kind);
+      if (in_b == b.end()) detail::merge_missing(path, kind);
+      it = in_b;
+    } else if (in_b != b.end()) {
+      detail::merge_twice(path);
     }
     if (leaf.valid() &&
         (it->second.shape() != leaf.shape() || it->second.dtype() != leaf.dtype())) {
