@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "strata/core/error.h"
+#include "strata/nn/module_path.h"
 #include "strata/ops.h"
 #include "strata/random.h"
 #include "trace/frame.h"
@@ -77,8 +78,8 @@ std::string Rngs::resolve(std::string_view name) const {
   if (has("default")) return "default";
   std::string available;
   for (const auto& [n, s] : streams) available += (available.empty() ? "'" : ", '") + n + "'";
-  fail(kApi, "no stream named '", name,
-       "' and no 'default' stream to fall back to; streams: ", available,
+  fail(kApi, "no stream named '", name, "' and no 'default' stream to fall back to",
+       module_path_note("drawn by the module"), "; streams: ", available,
        ". Add the stream, e.g. Rngs({{\"", name, "\", seed}, ...}), or a default seed");
 }
 

@@ -116,6 +116,14 @@ TEST(RngsTransforms, AnRngsLeakedOutOfJitIsAnErrorWhenUsed) {
   EXPECT_STRATA_ERROR(leaked(), "[nn.Rngs]", "has ended", "return the Rngs");
 }
 
+TEST(RngsTransforms, AnUnknownStreamNamesTheDrawingModule) {
+  nn::Rngs rngs({{"params", 0}});
+  nn::Dropout drop(0.5);
+  const nn::ModuleScope scope("blocks", 2);
+  EXPECT_STRATA_ERROR(drop(ones({4}), rngs), "[nn.Rngs]", "'dropout'",
+                      "drawn by the module at key path `blocks[2]`", "'params'");
+}
+
 TEST(RngsTransforms, SplitFollowsNnxSplitRngs) {
   nn::Rngs rngs({{"params", 1}, {"dropout", 2}});
   nn::Rngs per_layer = rngs.split(4);
