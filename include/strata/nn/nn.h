@@ -7,7 +7,8 @@
 //   auto opt = optim::adam(1e-3);
 //   auto state = opt.init(params);
 //
-// See variable.h (Param / split / merge), rngs.h, initializers.h, layers.h, attention.h, optim.h.
+// See variable.h (Param / split / merge), rngs.h, initializers.h, layers.h, attention.h, optim.h,
+// stacked.h (Stacked / ArrayStacked / Sequential: stacks of layers run by one scan).
 #pragma once
 
 #include "strata/nn/attention.h"
@@ -15,4 +16,5 @@
 #include "strata/nn/layers.h"
 #include "strata/nn/optim.h"
 #include "strata/nn/rngs.h"
+#include "strata/nn/stacked.h"
 #include "strata/nn/variable.h"
