@@ -1,12 +1,10 @@
 #include "strata/nn/variable.h"
 
-#include <iostream>
-#include <mutex>
-#include <set>
-#include <string>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
 
-#include "strata/ops.h"
-#include "trace/frame.h"
+#include "backend/cpu/strided.h"
 
 namespace strata::nn {
 
@@ -65,36 +63,49 @@ void update_unknown(const State& s, const std::map<std::string, int>& used) {
   }
 }
 
-void warn_if_identical(const char* api, const std::vector<Array>& stacked, int64_t n) {
-  if (n < 2 || stacked.empty()) return;
-  for (const Array& a : stacked) {
-    if (tracing::frame_of(a)) return;  // only the values of a finished init can be compared
+namespace {
+std::atomic<bool> identical_layers_warned{false};
+}  // namespace
+
+void warn_if_identical_params(const std::vector<std::string>& paths,
+                              const std::vector<Array>& params, int64_t num_layers,
+                              const char* api) {
+  if (num_layers <= 1 || identical_layers_warned.load()) return;
+  std::vector<size_t> stacked;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Array& a = params[i];
+    if (!a.valid()) continue;
+    if (a.is_traced()) return;  // only concrete stacks can be compared
+    if (a.ndim() >= 1 && a.shape()[0] == num_layers) stacked.push_back(i);
   }
-  // Cheap enough to run on every call: evaluated eagerly (also under grad / vmap, whose traces
-  // would otherwise record these ops), stopping at the first leaf whose layers differ.  Layers 0,
-  // 1 and n-1 stand for all of them.
-  const tracing::RecordAt eager(nullptr);
-  auto differ = [](const Array& x, const Array& y) {
-    return sum(astype(not_equal(x, y), DType::Int32)).item<int32_t>() != 0;
-  };
-  bool any_varies = false;
-  for (const Array& a : stacked) {
-    const Array first = a[0];
-    if (differ(first, a[1]) || differ(first, a[n - 1])) return;
-    any_varies = any_varies || (first.size() > 1 && differ(max(first), min(first)));
+  std::string varying;  // a parameter that is not constant within a layer
+  for (size_t i : stacked) {
+    const Array dense = cpu::contiguous(params[i]);
+    const auto* bytes = static_cast<const uint8_t*>(dense.data());
+    const auto row = static_cast<size_t>(dense.nbytes() / num_layers);
+    for (int64_t l = 1; l < num_layers; ++l) {
+      if (std::memcmp(bytes, bytes + static_cast<size_t>(l) * row, row) != 0) return;
+    }
+    const auto item = static_cast<size_t>(dense.itemsize());
+    for (size_t e = item; varying.empty() && e < row; e += item) {
+      if (std::memcmp(bytes, bytes + e, item) != 0) varying = paths[i];
+    }
   }
-  if (!any_varies) return;  // constant initialisers (zeros, ones) are legitimately equal
-  // Once per API (per process): the same mistake is usually made once, in one place.
-  static std::mutex mutex;
-  static std::set<std::string> warned;
-  const std::lock_guard<std::mutex> lock(mutex);
-  if (warned.insert(api).second) {
-    std::cerr << "[" << api << "] warning: all " << n
-              << " layers hold identical parameters: the rng stream that initialised them was "
-                 "not split across the layers, so the stack computes like one layer repeated. "
-                 "Split it per layer (rngs.split(n) for a vmapped constructor, split_rngs = "
-                 "{{\"params\", true}} on a lift).\n";
-  }
+  if (varying.empty() || identical_layers_warned.exchange(true)) return;
+  std::fprintf(stderr,
+               "[%s] warning: all %lld layers have identical parameters (every nn::Param is the "
+               "same in each layer, e.g. `%s`), so the stack computes one layer %lld times, in "
+               "effect a 1-layer network. The layers were built from one random key: pass the "
+               "nn::Rngs itself to init (it is split per layer), or split it with "
+               "rngs.split(num_layers) and vmap the constructor over the split Rngs "
+               "(nnx.split_rngs), or on a Linen-style lift set split_rngs = {{\"params\", "
+               "true}}. This warning is printed once per process.\n",
+               api, static_cast<long long>(num_layers), varying.c_str(),
+               static_cast<long long>(num_layers));
+}
+
+void reset_identical_layers_warning() {
+  identical_layers_warned.store(false);
 }
 
 }  // namespace detail

@@ -132,17 +132,20 @@ template <class Build>
 auto build_mapped(const char* api, Rngs& rngs, int64_t n, const VariableAxes& axes,
                   const SplitRngs& split, const Build& build) {
   auto stacked = vmap_build(api, rngs, n, split, build);
-  const std::vector<bool> mapped = mapped_leaves(api, leaf_kinds(stacked), axes);
-  std::vector<Array> leaves = tree::leaves(stacked);
-  std::vector<Array> stacked_leaves;
-  for (size_t i = 0; i < leaves.size(); ++i) {
-    if (mapped[i]) {
-      stacked_leaves.push_back(leaves[i]);
-    } else {
-      leaves[i] = leaves[i][0];
+  const std::vector<Kind> kinds = leaf_kinds(stacked);
+  const std::vector<bool> mapped = mapped_leaves(api, kinds, axes);
+  std::vector<std::string> param_paths;
+  std::vector<Array> params, leaves;
+  size_t i = 0;
+  for (auto& [path, leaf] : tree::leaves_with_path(stacked)) {
+    if (mapped[i] && kinds[i] == Kind::Param) {
+      param_paths.push_back(path);
+      params.push_back(leaf);
     }
+    leaves.push_back(mapped[i] ? leaf : leaf[0]);
+    ++i;
   }
-  nn::detail::warn_if_identical(api, stacked_leaves, n);
+  nn::detail::warn_if_identical_params(param_paths, params, n, api);
   return tree::unflatten<decltype(stacked)>(tree::structure(stacked), std::move(leaves));
 }
 

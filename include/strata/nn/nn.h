@@ -10,7 +10,9 @@
 // See variable.h (Param / BatchStat / split / merge), rngs.h, initializers.h, layers.h (Linear,
 // LinearGeneral, Embedding, Dropout), normalization.h (LayerNorm, RMSNorm, BatchNorm and how its
 // running statistics are returned), attention.h (MLP, MultiHeadAttention, TransformerBlock),
-// module_path.h (key paths in error messages) and optim.h.
+// module_path.h (key paths in error messages), optim.h, stacked.h (Stacked / ArrayStacked /
+// Sequential: stacks of layers run by one scan), transforms.h (nn::scan, nnx.scan's spelling) and
+// lift.h (Linen's lifted scan / vmap).
 #pragma once
 
 #include "strata/nn/attention.h"
@@ -21,5 +23,6 @@
 #include "strata/nn/normalization.h"
 #include "strata/nn/optim.h"
 #include "strata/nn/rngs.h"
+#include "strata/nn/stacked.h"
 #include "strata/nn/transforms.h"
 #include "strata/nn/variable.h"

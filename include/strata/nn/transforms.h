@@ -137,14 +137,21 @@ ReturnType return_type() {
 
 // Seed 001's pitfall: layers sliced from a stack built without splitting its rngs are all equal.
 template <class... Args>
-void warn_if_unsplit(const ScanPlan& plan, const Args&... args) {
+void warn_if_unsplit(const ScanPlan& plan, const std::vector<std::string>& paths,
+                     const Args&... args) {
   std::vector<Kind> kinds;
-  (nn::walk(args, [&](const std::string&, Kind kind, const Array&) { kinds.push_back(kind); }), ...);
+  (nn::walk(args, [&](const std::string&, Kind kind, const Array&) { kinds.push_back(kind); }),
+   ...);
+  std::vector<std::string> param_paths;
   std::vector<Array> params;
   for (size_t j = 0; j < plan.sliced.size(); ++j) {
-    if (kinds.at(plan.sliced[j]) == Kind::Param) params.push_back(plan.xs[j]);
+    if (kinds.at(plan.sliced[j]) != Kind::Param) continue;
+    std::string path = paths[plan.sliced[j]];
+    if (path.ends_with(".value")) path.resize(path.size() - 6);  // a Variable's field
+    param_paths.push_back(std::move(path));
+    params.push_back(plan.xs[j]);
   }
-  warn_if_identical("nn.scan", params, plan.length);
+  warn_if_identical_params(param_paths, params, plan.length, "nn.scan");
 }
 
 template <class F>
@@ -161,7 +168,7 @@ struct LiftedScan {
     const ScanPlan plan = plan_scan(
         in_axes, out_axes, flat.leaves, flat.paths, flat.begin, {&typeid(Args)...},
         {std::string(tree::detail::type_name<Args>())...}, return_type<R>(), options.length);
-    warn_if_unsplit(plan, args...);
+    warn_if_unsplit(plan, flat.paths, args...);
     const bool pair_out = out_axes.has_carry() && out_axes.has_ys();  // f returns (carry, y)
     const tree::TreeDef* carry_def =
         plan.carry_arg >= 0 ? &flat.defs[static_cast<size_t>(plan.carry_arg)] : nullptr;

@@ -109,10 +109,10 @@ void walk(X& x, std::string& path, F& f) {
 [[noreturn]] void merge_mismatch(const std::string& path, const Array& want, const Array& got);
 void merge_unused(const State& a, const State& b, const std::map<std::string, int>& used);
 void update_unknown(const State& s, const std::map<std::string, int>& used);
-// Prints one warning per API and process, starting "[api] warning:", when the n layers stacked on axis 0
-// of every leaf are identical while some leaf varies within a layer: the rng stream that
-// initialised a stack was not split (seed 001's pitfall).  Traced leaves are not checked.
-void warn_if_identical(const char* api, const std::vector<Array>& stacked, int64_t n);
+void warn_if_identical_params(const std::vector<std::string>& paths,
+                              const std::vector<Array>& params, int64_t num_layers,
+                              const char* api);
+void reset_identical_layers_warning();  // for tests: the next identical stack warns again
 }  // namespace detail
 
 // Calls f(path, kind, array) for every array of module m (array is `Array&` if m is mutable).
@@ -186,6 +186,25 @@ M update(const M& m, const State& s) {
   });
   detail::update_unknown(s, used);
   return out;
+}
+
+// Prints one warning per process to stderr, starting "[api] warning:", when num_layers > 1 and
+// every nn::Param of `stacked` (a module whose arrays have a leading num_layers axis) is the
+// same in every layer while at least one of them is not constant within a layer (equal zero or
+// one biases are normal): the layers were built from one random key instead of split keys (seed
+// 001's pitfall).  Traced (non-concrete) stacks are not checked.  Stacked / ArrayStacked init,
+// nn::scan and the lifts call it; a user building a stack another way can too.
+template <class M>
+void warn_if_layers_identical(const M& stacked, int64_t num_layers, const char* api) {
+  std::vector<std::string> paths;
+  std::vector<Array> params;
+  walk(stacked, [&](const std::string& path, Kind kind, const Array& a) {
+    if (kind == Kind::Param) {
+      paths.push_back(path);
+      params.push_back(a);
+    }
+  });
+  detail::warn_if_identical_params(paths, params, num_layers, api);
 }
 
 // Number of scalar parameters (elements of every nn::Param) in m.
