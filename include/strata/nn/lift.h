@@ -149,6 +149,19 @@ auto build_mapped(const char* api, Rngs& rngs, int64_t n, const VariableAxes& ax
   return tree::unflatten<decltype(stacked)>(tree::structure(stacked), std::move(leaves));
 }
 
+// The inner stage's instance built by a lift, and which of its leaves carry the lift's axis: built
+// once (shared) when no collection is mapped, else n times under vmap (build_mapped).
+template <class Inner, class... A>
+auto init_lifted(const char* api, Rngs& rngs, int64_t n, const VariableAxes& axes,
+                 const SplitRngs& split, const Inner& inner, const A&... args) {
+  auto instance =
+      maps_any(api, axes)
+          ? build_mapped(api, rngs, n, axes, split, [&](Rngs& r) { return inner.init(r, args...); })
+          : inner.init(rngs, args...);
+  std::vector<bool> mapped = mapped_leaves(api, leaf_kinds(instance), axes);
+  return std::pair{std::move(instance), std::move(mapped)};
+}
+
 }  // namespace detail
 
 // The plain module type M as a lift's innermost stage: init(rngs, args...) = M(args..., rngs).
@@ -197,16 +210,8 @@ struct ScanLift {
   Instance init(Rngs& rngs, const A&... args) const {
     constexpr const char* api = "nn.lift.scan";
     if (options.length < 1) detail::bad_length(api, options.length);
-    auto layers = [&] {
-      if (!detail::maps_any(api, options.variable_axes)) {
-        return inner.init(rngs, args...);  // every layer shares one set of variables
-      }
-      return detail::build_mapped(api, rngs, options.length, options.variable_axes,
-                                  options.split_rngs,
-                                  [&](Rngs& r) { return inner.init(r, args...); });
-    }();
-    std::vector<bool> sliced =
-        detail::mapped_leaves(api, detail::leaf_kinds(layers), options.variable_axes);
+    auto [layers, sliced] = detail::init_lifted(api, rngs, options.length, options.variable_axes,
+                                                options.split_rngs, inner, args...);
     return Instance{std::move(layers), std::move(sliced), options.length, options.reverse,
                     options.checkpoint};
   }
@@ -260,18 +265,13 @@ struct VmapLift {
   template <class... A>
   Instance init(Rngs& rngs, const A&... args) const {
     constexpr const char* api = "nn.lift.vmap";
-    auto module = [&] {
-      if (!detail::maps_any(api, options.variable_axes)) {
-        return inner.init(rngs, args...);  // shared by every example
-      }
+    if (detail::maps_any(api, options.variable_axes)) {
       if (!options.axis_size) detail::needs_axis_size(api);
       if (*options.axis_size < 1) detail::bad_length(api, *options.axis_size);
-      return detail::build_mapped(api, rngs, *options.axis_size, options.variable_axes,
-                                  options.split_rngs,
-                                  [&](Rngs& r) { return inner.init(r, args...); });
-    }();
-    std::vector<bool> mapped =
-        detail::mapped_leaves(api, detail::leaf_kinds(module), options.variable_axes);
+    }
+    auto [module, mapped] =
+        detail::init_lifted(api, rngs, options.axis_size.value_or(1), options.variable_axes,
+                            options.split_rngs, inner, args...);
     return Instance{std::move(module), std::move(mapped), options.in_axes, options.out_axes};
   }
 };
