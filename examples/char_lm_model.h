@@ -1,0 +1,121 @@
+// The model of examples/char_lm.cpp: a character-level pre-LN transformer whose blocks are one
+// nn::Stacked module applied with one scan, its loss, and the jitted train / evaluation /
+// sampling steps.  Built only from strata's public API.
+#pragma once
+
+#include <strata/nn/nn.h>
+#include <strata/strata.h>
+
+#include <cstdint>
+#include <tuple>
+#include <utility>
+
+namespace char_lm {
+
+namespace st = strata;
+namespace nn = strata::nn;
+namespace optim = strata::optim;
+
+struct ModelConfig {
+  int64_t vocab = 0, context = 32, layers = 16, width = 128, heads = 4;
+};
+
+using BlockStack = nn::Stacked<nn::TransformerBlock>;
+
+// tokens (B, T) int32 -> next-token logits (B, T, vocab), for T <= context.
+struct CharLM {
+  nn::Embedding token_embed;     // (vocab, width)
+  nn::Embedding position_embed;  // (context, width): learned absolute positions
+  // `layers` pre-LN blocks as one module whose every array has a leading [layers] axis.  The
+  // block constructor runs once, under vmap over `layers` split keys (nnx.split_rngs), so each
+  // layer gets its own initial values.  The stack's gradient_checkpointing is the remat policy
+  // of its scan: what the backward pass keeps of each block.
+  BlockStack blocks;
+  nn::LayerNorm final_norm;  // pre-LN blocks leave the residual stream unnormalised
+  nn::Linear head;           // width -> vocab
+
+  CharLM(const ModelConfig& c, nn::Rngs& rngs, const st::CheckpointPolicy& remat = {})
+      : token_embed(c.vocab, c.width, rngs),
+        position_embed(c.context, c.width, rngs),
+        blocks(BlockStack::init(nn::Axis{"blocks", c.layers}, {.gradient_checkpointing = remat})(
+            c.width, c.heads, 4 * c.width, rngs, nn::TransformerOptions{.causal = true})),
+        final_norm(c.width, rngs),
+        head(c.width, c.vocab, rngs) {}
+
+  st::Array operator()(const st::Array& tokens) const {
+    const int64_t t = tokens.shape(1);
+    st::Array h = token_embed(tokens) +
+                  st::slice(position_embed.embedding, {st::Slice{0, t}});  // (B, T, width)
+    // One scan over the stacked blocks: its body is traced and compiled once, whatever the depth.
+    h = blocks.fold(h);
+    return head(final_norm(h));
+  }
+
+  STRATA_TREE_MEMBERS(token_embed, position_embed, blocks, final_norm, head)
+};
+
+// The same model (sharing its arrays) with another remat policy for the block stack.
+inline CharLM with_remat(CharLM model, const st::CheckpointPolicy& remat) {
+  model.blocks = BlockStack(model.blocks.layers, model.blocks.block(),
+                            {.gradient_checkpointing = remat, .unroll = model.blocks.unroll()});
+  return model;
+}
+
+// Mean next-token cross-entropy in nats of windows (B, T + 1): tokens 0..T-1 predict 1..T.
+inline st::Array next_token_loss(const CharLM& model, const st::Array& windows) {
+  const int64_t t = windows.shape(1) - 1;
+  const st::Array inputs = st::slice(windows, {st::Slice{}, st::Slice{0, t}});
+  const st::Array targets = st::slice(windows, {st::Slice{}, st::Slice{1, t + 1}});
+  const st::Array log_probs = st::log_softmax(model(inputs));
+  const st::Array vocab_ids = st::iota(st::DType::Int32, {model.head.out_features});
+  const st::Array one_hot =
+      st::astype(st::expand_dims(targets, -1) == vocab_ids, log_probs.dtype());
+  return -st::mean(st::sum(log_probs * one_hot, {-1}));
+}
+
+// The optimiser: AdamW on gradients clipped to global norm 1.
+inline auto make_optimizer(double learning_rate) {
+  return optim::chain(optim::clip_by_global_norm(1.0), optim::adamw(learning_rate));
+}
+using Optimizer = decltype(make_optimizer(0.0));
+using OptState = Optimizer::State<nn::State>;
+
+// (params, optimiser state, windows (B, T + 1)) -> (new params, new state, loss in nats), jitted:
+// one compiled graph (forward, the block scan's backward under the stack's remat policy, AdamW)
+// for every step.  `model` lends its structure and static data (the policy); nn::merge replaces
+// every array with the params.
+inline auto make_train_step(const CharLM& model, const Optimizer& opt) {
+  return st::jit([model, opt](const nn::State& params, const OptState& state,
+                              const st::Array& windows) {
+    auto loss = [&](const nn::State& p) { return next_token_loss(nn::merge(model, p), windows); };
+    auto [value, grads] = st::value_and_grad(loss)(params);
+    auto [updates, new_state] = opt.update(grads, state, params);
+    return std::tuple{optim::apply_updates(params, updates), new_state, value};
+  });
+}
+
+// (params, windows (N, T + 1)) -> mean loss in nats, jitted.
+inline auto make_eval_step(const CharLM& model) {
+  return st::jit([model](const nn::State& params, const st::Array& windows) {
+    return next_token_loss(nn::merge(model, params), windows);
+  });
+}
+
+// (params, tokens (G, T), read (T,) one-hot float, key) -> (G,) int32 next tokens, jitted:
+// sampled from softmax(logits / temperature) at the position `read` marks, by the Gumbel-max
+// trick (argmax of logits / temperature + Gumbel noise drawn from `key`).  The causal mask makes
+// the tokens after that position irrelevant, so one shape serves every step.
+inline auto make_sample_step(const CharLM& model, double temperature) {
+  return st::jit([model, temperature](const nn::State& params, const st::Array& tokens,
+                                      const st::Array& read, const st::Array& key) {
+    const st::Array logits = nn::merge(model, params)(tokens);  // (G, T, V)
+    const st::Array at = st::reshape(read, {1, -1, 1});
+    const st::Array last = st::sum(logits * at, {1});  // (G, V)
+    const st::Array u =
+        st::random::uniform(key, last.shape(), st::DType::Float32, 1e-20, 1.0);  // no log(0)
+    const st::Array gumbel = -st::log(-st::log(u));
+    return st::astype(st::argmax(last * (1.0 / temperature) + gumbel, -1), st::DType::Int32);
+  });
+}
+
+}  // namespace char_lm
