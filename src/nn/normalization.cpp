@@ -100,20 +100,17 @@ constexpr const char* kBatchNorm = "nn.BatchNorm";
 
 // Errors for running statistics that cannot be used or updated here (see the header comment).
 void check_statistics_level(const BatchNorm& m, bool updating) {
-  for (const Array* a : {&m.mean.value, &m.var.value}) {
-    if (const tracing::TraceFrame* f = tracing::frame_of(*a); f && !f->open) {
-      fail(kBatchNorm,
-           "this BatchNorm holds running statistics traced inside a jit / scan / grad / vmap "
-           "that has returned",
-           module_path_note(),
-           ": it was updated in the traced function and kept outside it. Return the module (or "
-           "nn::batch_stats of it) from the traced function and use the returned one");
-    }
+  const tracing::StateLevel level = tracing::state_level({&m.mean.value, &m.var.value});
+  if (level.ended) {
+    fail(kBatchNorm,
+         "this BatchNorm holds running statistics traced inside a jit / scan / grad / vmap "
+         "that has returned",
+         module_path_note(),
+         ": it was updated in the traced function and kept outside it. Return the module (or "
+         "nn::batch_stats of it) from the traced function and use the returned one");
   }
   if (!updating) return;
-  const tracing::TraceFrame* level =
-      tracing::inner_level(tracing::frame_of(m.mean.value), tracing::frame_of(m.var.value));
-  if (const tracing::TraceFrame* f = tracing::rerunning_frame_inside(level, kBatchNorm)) {
+  if (const tracing::TraceFrame* f = tracing::rerunning_frame_inside(level.frame, kBatchNorm)) {
     const bool scan = std::string_view(f->reruns) == "scan";
     fail(kBatchNorm, "updating the running statistics inside ", scan ? "a scan body" : "jit",
          " of a BatchNorm that lives outside it", module_path_note(),

@@ -22,18 +22,17 @@ Array checked_key(const Array& k) {
   return k;
 }
 
-// The level (trace frame, null = eager) where a stream's state lives: the inner of its key's and
-// its counter's.  Either may be a constant of that level (a key given as a seed, a fresh count).
+// The level (trace frame, null = eager) where a stream's state lives; either array may be a
+// constant of that level (a key given as a seed, a fresh count).
 tracing::TraceFrame* level_of(const Rngs::Stream& s) {
-  for (const Array* a : {&s.key.value, &s.count.value}) {
-    if (const tracing::TraceFrame* f = tracing::frame_of(*a); f && !f->open) {
-      fail(kApi,
-           "this Rngs holds a counter or key traced inside a jit / scan / grad that has "
-           "ended (it was stored outside the traced function); return the Rngs from the "
-           "traced function and use the returned one");
-    }
+  const tracing::StateLevel level = tracing::state_level({&s.key.value, &s.count.value});
+  if (level.ended) {
+    fail(kApi,
+         "this Rngs holds a counter or key traced inside a jit / scan / grad that has "
+         "ended (it was stored outside the traced function); return the Rngs from the "
+         "traced function and use the returned one");
   }
-  return tracing::inner_level(tracing::frame_of(s.key.value), tracing::frame_of(s.count.value));
+  return level.frame;
 }
 }  // namespace
 

@@ -33,24 +33,30 @@ TraceFrame* below(const TraceFrame* f) {
 TraceFrame* innermost() {
   return static_cast<TraceFrame*>(prim::active_recorder());
 }
+[[noreturn]] void leaked_tracer(const char* api, const std::string& what) {
+  fail(api, "an array traced inside an earlier jit / scan / trace", what,
+       " was used after that trace ended (a leaked tracer); return values from the traced "
+       "function instead of storing them outside it");
+}
 }  // namespace
 
-TraceFrame* inner_level(TraceFrame* a, TraceFrame* b) {
-  for (TraceFrame* f = innermost(); f; f = below(f)) {
-    if (f == a || f == b) return f;
+StateLevel state_level(std::initializer_list<const Array*> arrays) {
+  StateLevel out;
+  for (const Array* a : arrays) {
+    if (const TraceFrame* f = frame_of(*a); f && !f->open) out.ended = true;
   }
-  return nullptr;
+  for (TraceFrame* f = innermost(); f && !out.frame; f = below(f)) {
+    for (const Array* a : arrays) {
+      if (frame_of(*a) == f) out.frame = f;
+    }
+  }
+  return out;
 }
 
 TraceFrame* rerunning_frame_inside(const TraceFrame* level, const char* api) {
   TraceFrame* found = nullptr;
   for (TraceFrame* f = innermost(); f != level; f = below(f)) {
-    if (!f) {
-      fail(api,
-           "an array traced inside an earlier jit / scan / trace was used after that trace "
-           "ended (a leaked tracer); return values from the traced function instead of "
-           "storing them outside it");
-    }
+    if (!f) leaked_tracer(api, "");
     if (f->reruns && !found) found = f;
   }
   return found;
@@ -84,10 +90,7 @@ ir::ValueId lift(TraceFrame& frame, const Array& a, const char* api) {
   const detail::ArrayImpl& impl = a.impl();
   if (impl.frame.get() == &frame) return impl.value;
   if (impl.frame && !impl.frame->open) {
-    fail(api, "an array traced inside an earlier jit / scan / trace (",
-         prim::to_string(prim::type_of(a)),
-         ") was used after that trace ended (a leaked tracer); return values from the traced "
-         "function instead of storing them outside it");
+    leaked_tracer(api, " (" + prim::to_string(prim::type_of(a)) + ")");
   }
   if (auto it = frame.lifted.find(&impl); it != frame.lifted.end()) return it->second;
   ir::ValueId v;

@@ -10,6 +10,7 @@
 //     jit, the body of seed 004 closes over the traced W), which its scan passes as constants.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -61,8 +62,14 @@ class FrameScope {
 
 // The frame recording `a`; null for a concrete array.
 TraceFrame* frame_of(const Array& a);
-// Of two recording levels (frames on this thread's stack, null = eager), the inner one.
-TraceFrame* inner_level(TraceFrame* a, TraceFrame* b);
+// Where module state made of `arrays` (an nn::Rngs stream, BatchNorm statistics) lives: the
+// innermost of their frames on this thread's stack (null = eager: all concrete), and whether one
+// of them belongs to a trace that has ended (the state was stored outside a traced function).
+struct StateLevel {
+  TraceFrame* frame = nullptr;
+  bool ended = false;
+};
+StateLevel state_level(std::initializer_list<const Array*> arrays);
 // The innermost frame on this thread's stack that lies inside `level` (null = eager) and whose
 // graph reruns; null when none does.  Throws "[api] ..." when `level` is not on the stack (an
 // array of a trace that has ended).

@@ -380,6 +380,8 @@ auto layer_step(const std::string& api, const Carry& carry, R&& r) {
   }
 }
 
+// The stacked module: factory run once under vmap over num_layers (keys split, leading-size
+// arrays sliced), checked for identical layers.
 template <class M>
 M build_layers(const std::string& api, int64_t num_layers, const auto& factory, auto&&... args) {
   auto per_layer = per_layer_args(std::forward<decltype(args)>(args)...);
@@ -387,7 +389,9 @@ M build_layers(const std::string& api, int64_t num_layers, const auto& factory, 
   auto one_layer = [&](const std::vector<Array>& rows) -> M {
     return per_layer.call(factory, rows);
   };
-  return strata::vmap(one_layer, 0, 0, num_layers)(per_layer.plan.stacked);
+  M layers = strata::vmap(one_layer, 0, 0, num_layers)(per_layer.plan.stacked);
+  warn_if_layers_identical(layers, num_layers, api.c_str());
+  return layers;
 }
 
 // The shared implementation of Stacked and ArrayStacked.
@@ -517,10 +521,9 @@ class ArrayStacked : public detail::StackedLayers<M> {
       int64_t num_layers, Factory factory, StackedOptions options = {}) {
     detail::check_options("nn.ArrayStacked.init", num_layers, options);
     return [num_layers, factory = std::move(factory), options](auto&&... args) {
-      M layers = detail::build_layers<M>("nn.ArrayStacked.init", num_layers, factory,
-                                         std::forward<decltype(args)>(args)...);
-      warn_if_layers_identical(layers, num_layers, "nn.ArrayStacked.init");
-      return ArrayStacked(std::move(layers), num_layers, options);
+      return ArrayStacked(detail::build_layers<M>("nn.ArrayStacked.init", num_layers, factory,
+                                                  std::forward<decltype(args)>(args)...),
+                          num_layers, options);
     };
   }
 
@@ -551,10 +554,9 @@ class Stacked : public detail::StackedLayers<M> {
       Axis block, Factory factory, StackedOptions options = {}) {
     detail::check_options("nn.Stacked.init", block.size, options);
     return [block = std::move(block), factory = std::move(factory), options](auto&&... args) {
-      M layers = detail::build_layers<M>("nn.Stacked.init", block.size, factory,
-                                         std::forward<decltype(args)>(args)...);
-      warn_if_layers_identical(layers, block.size, "nn.Stacked.init");
-      return Stacked(std::move(layers), block, options);
+      return Stacked(detail::build_layers<M>("nn.Stacked.init", block.size, factory,
+                                             std::forward<decltype(args)>(args)...),
+                     block, options);
     };
   }
   // The layer axis: its name and size (num_layers).

@@ -137,15 +137,18 @@ ReturnType return_type() {
 
 // Seed 001's pitfall: layers sliced from a stack built without splitting its rngs are all equal.
 template <class... Args>
-void warn_if_unsplit(const ScanPlan& plan, const std::vector<std::string>& paths,
-                     const Args&... args) {
+void warn_if_unsplit(const ScanPlan& plan, const std::vector<Array>& leaves,
+                     const std::vector<std::string>& paths, const Args&... args) {
   std::vector<Kind> kinds;
   (nn::walk(args, [&](const std::string&, Kind kind, const Array&) { kinds.push_back(kind); }),
    ...);
   std::vector<std::string> param_paths;
   std::vector<Array> params;
   for (size_t j = 0; j < plan.sliced.size(); ++j) {
-    if (kinds.at(plan.sliced[j]) != Kind::Param) continue;
+    // Stacked parameters are sliced on their leading axis; a leaf moved from another axis is a
+    // new strided view, which the check would copy on every call, so it is left out.
+    const bool moved = &plan.xs[j].impl() != &leaves[plan.sliced[j]].impl();
+    if (kinds.at(plan.sliced[j]) != Kind::Param || moved) continue;
     std::string path = paths[plan.sliced[j]];
     if (path.ends_with(".value")) path.resize(path.size() - 6);  // a Variable's field
     param_paths.push_back(std::move(path));
@@ -168,7 +171,7 @@ struct LiftedScan {
     const ScanPlan plan = plan_scan(
         in_axes, out_axes, flat.leaves, flat.paths, flat.begin, {&typeid(Args)...},
         {std::string(tree::detail::type_name<Args>())...}, return_type<R>(), options.length);
-    warn_if_unsplit(plan, flat.paths, args...);
+    warn_if_unsplit(plan, flat.leaves, flat.paths, args...);
     const bool pair_out = out_axes.has_carry() && out_axes.has_ys();  // f returns (carry, y)
     const tree::TreeDef* carry_def =
         plan.carry_arg >= 0 ? &flat.defs[static_cast<size_t>(plan.carry_arg)] : nullptr;
