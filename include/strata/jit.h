@@ -73,7 +73,8 @@ struct Traced {
   std::vector<std::string> remat_decisions;
 };
 using LeafFn = std::function<std::vector<Array>(const std::vector<Array>&)>;
-Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn);
+Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn,
+                    const char* api = "jit");
 
 struct CompiledGraph {
   std::shared_ptr<compile::Executable> executable;
@@ -189,7 +190,7 @@ Jaxpr trace(F&& f, const Args&... args) {
   return Jaxpr(detail::trace_leaves(leaves, [&](const std::vector<Array>& traced) {
                  auto targs = tree::unflatten<detail::ArgTuple<Args...>>(def, traced);
                  return tree::leaves(std::apply(f, targs));
-               }).graph);
+               }, "trace").graph);
 }
 
 }  // namespace strata

@@ -132,8 +132,19 @@ struct Slice {
 };
 Array slice(const Array& a, const std::vector<Slice>& specs);
 // take(a, indices): rows of `a` along the leading axis; result shape indices.shape + a.shape[1:].
-// Negative indices wrap once; indices out of range throw.
-Array take(const Array& a, const Array& indices);
+// Indices in [-n, n) are valid (negative ones count from the end).  What an index outside that
+// range does is the mode's:
+//   Raise (default): a strata::Error naming `api` and the index — eagerly and equally inside jit,
+//     scan bodies and vmap, where the check runs as part of the compiled graph (XLA cannot raise
+//     there, so JAX has no such mode under jit; strata's executables run on the host and can);
+//   Clip: the index is clamped into [0, n - 1] first (jnp.take(mode="clip"): -1 reads row 0);
+//   Fill: the row is filled with NaN for floating types, the lowest value for signed integers, the
+//     highest for unsigned ones and true for bool (jnp.take's default mode="fill").
+// Gradients flow to the rows actually read (none for filled rows).  `api` is the name errors
+// report: a layer built on take passes its own (nn.Embedding does).
+enum class IndexMode { Raise, Clip, Fill };
+Array take(const Array& a, const Array& indices, IndexMode mode = IndexMode::Raise,
+           const std::string& api = "take");
 Array concatenate(const std::vector<Array>& arrays, int axis = 0);
 Array stack(const std::vector<Array>& arrays, int axis = 0);
 // split into `sections` equal parts, or at the given indices.

@@ -27,6 +27,7 @@ TracedBody trace_body(const char* api, const std::vector<Array>& inputs, const G
     if (!inputs[i].valid()) {
       fail(api, "argument leaf ", i, " is an empty Array; pass a value for every leaf");
     }
+    tracing::check_not_leaked(api, inputs[i], "argument leaf " + std::to_string(i));
     types.push_back(prim::type_of(inputs[i]));
   }
   return trace_body(api, types, fn);

@@ -64,7 +64,7 @@ bool is_tracing() {
   return tracing::is_tracing();
 }
 
-Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn) {
+Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn, const char* api) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t traces_before = scan_body_traces();
   prim::RematLog remat_log;
@@ -75,14 +75,15 @@ Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn) 
   std::vector<Array> inputs;
   for (size_t i = 0; i < example_inputs.size(); ++i) {
     if (!example_inputs[i].valid()) {
-      fail("jit", "argument leaf ", i, " is an empty Array; pass a value for every leaf");
+      fail(api, "argument leaf ", i, " is an empty Array; pass a value for every leaf");
     }
+    tracing::check_not_leaked(api, example_inputs[i], "argument leaf " + std::to_string(i));
     inputs.push_back(tracing::new_input(frame, prim::type_of(example_inputs[i])));
   }
   std::vector<ir::ValueId> outputs;
   for (const Array& r : fn(inputs)) {
-    if (!r.valid()) fail("jit", "the function returned an empty Array as an output leaf");
-    outputs.push_back(tracing::lift(*frame, r, "jit"));
+    if (!r.valid()) fail(api, "the function returned an empty Array as an output leaf");
+    outputs.push_back(tracing::lift(*frame, r, api));
   }
   frame->graph.set_outputs(std::move(outputs));
 #ifndef NDEBUG
@@ -151,8 +152,10 @@ std::shared_ptr<const JitCache::Entry> JitCache::get(const tree::TreeDef& def,
                                                      const std::function<Entry()>& build) {
   Key key{def, {}};
   key.types.reserve(leaves.size());
-  for (const Array& a : leaves) {
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    const Array& a = leaves[i];
     if (!a.valid()) fail("jit", "an argument leaf is an empty Array; pass a value for every leaf");
+    tracing::check_not_leaked("jit", a, "argument leaf " + std::to_string(i));
     key.types.push_back(prim::type_of(a));
   }
   std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "api/internal.h"
+#include "trace/frame.h"
 #include "transforms/batching.h"
 
 namespace strata {
@@ -156,6 +157,11 @@ std::vector<int> resolve_in_axes(const VmapCall& call) {
 // An axis spec for a value of rank `rank`, counted from the end when negative.
 int normalize(const char* what, int axis, int rank, const std::string& path,
               const prim::ValueType& type) {
+  if (rank == 0) {
+    fail("vmap", what, " maps `", path, "` of type ", prim::to_string(type), " along axis ", axis,
+         ", but a 0-d value has no axis to map; give it the spec st::none to share it across the "
+         "batch, or pass an array with a batch axis");
+  }
   if (axis < -rank || axis >= rank) {
     fail("vmap", what, " axis ", axis, " is out of range for `", path, "` of type ",
          prim::to_string(type), " (valid: ", -rank, " to ", rank - 1, ")");
@@ -202,6 +208,7 @@ std::vector<Array> vmap_leaves(const VmapCall& call, const VmapLeafFn& fn) {
     if (!leaf.valid()) {
       fail("vmap", "argument leaf `", call.paths[i], "` is an empty Array; pass a value");
     }
+    tracing::check_not_leaked("vmap", leaf, "argument leaf `" + call.paths[i] + "`");
     prim::ValueType t = prim::type_of(leaf);
     if (dims[i] == kNone) {
       dims[i] = kNotBatched;

@@ -215,9 +215,20 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
   for (size_t v = 0; v < n; ++v) info[v].last_use = std::max(info[v].last_use, info[v].def);
 
   // ---- in place: an elementwise result may take over an operand's storage when the operand
-  // (not a view, not external) dies at this op and has the same byte size.  `owner` is the first
-  // value of each in-place chain, the one whose block the chain shares; operands are defined
-  // before their op, so one pass in op order resolves every chain.
+  // (not a view, not external) dies at this op and has the same byte size, and no other operand
+  // of the op reads that storage through a different layout (x * reverse(x), x + broadcast of one
+  // of x's elements): the kernel writes element i before it reads element j of such a view, so it
+  // would read values it has already overwritten.  `owner` is the first value of each in-place
+  // chain, the one whose block the chain shares; operands are defined before their op, so one
+  // pass in op order resolves every chain.
+  auto read_through_other_layout = [&](const ir::Op& op, ValueId x) {
+    const detail::ArrayImpl& xs = *slot[static_cast<size_t>(x)];
+    return std::any_of(op.operands.begin(), op.operands.end(), [&](ValueId o) {
+      if (o == x || at(o).root != x) return false;
+      const detail::ArrayImpl& os = *slot[static_cast<size_t>(o)];
+      return at(o).delta != 0 || os.shape != xs.shape || os.strides != xs.strides;
+    });
+  };
   std::vector<char> taken(n, 0);
   std::vector<ValueId> owner(n);
   for (size_t v = 0; v < n; ++v) owner[v] = static_cast<ValueId>(v);
@@ -229,7 +240,7 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
       for (ValueId x : op.operands) {
         if (at(x).storage != Storage::Arena || taken[static_cast<size_t>(x)] ||
             at(x).last_use != k || g.type(x).shape != g.type(r).shape ||
-            value_bytes(g.type(x)) != value_bytes(g.type(r))) {
+            value_bytes(g.type(x)) != value_bytes(g.type(r)) || read_through_other_layout(op, x)) {
           continue;
         }
         taken[static_cast<size_t>(x)] = 1;
@@ -271,7 +282,8 @@ std::shared_ptr<Executable> Executable::create(const ir::Graph& graph) {
   }
   const int64_t arena_bytes = arena.peak();
   impl->stats.arena_bytes = arena_bytes;
-  impl->arena = Buffer::allocate(std::max<int64_t>(arena_bytes, kAlign));
+  impl->arena = Buffer::allocate(std::max<int64_t>(arena_bytes, kAlign), "jit",
+                                 "the working memory of a compiled graph");
   for (size_t v = 0; v < n; ++v) {
     if (info[v].storage == Storage::Arena && slot[v]) {
       slot[v]->buffer = impl->arena;
@@ -395,15 +407,21 @@ std::vector<Array> Executable::operator()(const std::vector<Array>& inputs) {
   outputs.reserve(num_outputs());
   for (size_t i = 0; i < num_outputs(); ++i) {
     const prim::ValueType& t = output_type(i);
-    outputs.push_back(detail::with_weak_type(detail::empty(t.shape, t.dtype), t.weak));
+    outputs.push_back(detail::with_weak_type(detail::empty(t.shape, t.dtype, "jit"), t.weak));
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  // Drop the references to the caller's buffers afterwards, so they are freed when the caller
+  // lets go, also when a kernel raises (an out-of-range index under IndexMode::Raise).
+  struct Unbind {
+    Impl& impl;
+    ~Unbind() {
+      for (const ImplPtr& s : impl.inputs) s->buffer.reset();
+      for (const ImplPtr& s : impl.outputs) s->buffer.reset();
+    }
+  } unbind{*impl_};
   for (size_t i = 0; i < dense.size(); ++i) compile::bind_input(*this, i, dense[i]);
   for (size_t i = 0; i < outputs.size(); ++i) compile::bind_output(*this, i, outputs[i]);
   run();
-  // Drop the references to the caller's buffers so they are freed when the caller lets go.
-  for (const ImplPtr& s : impl_->inputs) s->buffer.reset();
-  for (const ImplPtr& s : impl_->outputs) s->buffer.reset();
   return outputs;
 }
 

@@ -1,8 +1,9 @@
 #include "strata/core/array.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <mutex>
-#include <new>
 #include <sstream>
 
 #include "backend/cpu/strided.h"
@@ -73,13 +74,24 @@ BlockCache& block_cache() {
 
 }  // namespace
 
-std::shared_ptr<Buffer> Buffer::allocate(int64_t bytes) {
-  if (bytes < 0) fail("Buffer", "cannot allocate a negative size (", bytes, " bytes)");
-  const size_t size = rounded_size(bytes);
-  void* p = size >= kCacheFrom ? block_cache().take(size) : nullptr;
-  if (p == nullptr) p = std::aligned_alloc(64, size);
-  if (p == nullptr) throw std::bad_alloc();
-  return std::shared_ptr<Buffer>(new Buffer(p, bytes));
+std::shared_ptr<Buffer> Buffer::allocate(int64_t bytes, std::string_view api,
+                                         std::string_view what) {
+  if (bytes < 0) fail(api, "cannot allocate a negative size (", bytes, " bytes)");
+  const bool fits = static_cast<uint64_t>(bytes) <= (uint64_t{1} << 62);
+  const size_t size = fits ? rounded_size(bytes) : 0;
+  void* p = fits && size >= kCacheFrom ? block_cache().take(size) : nullptr;
+  if (fits && p == nullptr) p = std::aligned_alloc(64, size);
+  if (p == nullptr) {
+    fail(api, "cannot allocate ", detail::format_bytes(bytes), what.empty() ? "" : " for ", what,
+         ": the system has no block of that size; use smaller shapes or batches, fewer layers, "
+         "or a checkpoint policy that saves less");
+  }
+  try {
+    return std::shared_ptr<Buffer>(new Buffer(p, bytes));
+  } catch (...) {
+    std::free(p);
+    throw;
+  }
 }
 
 Buffer::~Buffer() {
@@ -104,9 +116,48 @@ std::string to_string(const Shape& shape) {
 namespace detail {
 
 int64_t shape_size(const Shape& shape) {
+  return checked_size(shape, "shape");
+}
+
+int64_t checked_size(const Shape& shape, std::string_view api) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
+  bool overflow = false;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
+    }
+    overflow = overflow || __builtin_mul_overflow(n, d, &n);
+  }
+  // A zero dimension anywhere makes the count 0, whatever the others multiply to.
+  if (overflow && std::find(shape.begin(), shape.end(), 0) == shape.end()) {
+    fail(api, "shape ", to_string(shape), " has more elements than an array can hold (2^63 - 1); ",
+         "check the sizes (an uninitialised or overflowed dimension?)");
+  }
+  return overflow ? 0 : n;
+}
+
+int64_t checked_nbytes(const Shape& shape, DType dtype, std::string_view api) {
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(checked_size(shape, api), itemsize(dtype), &bytes)) {
+    fail(api, "an array of ", dtype, " ", to_string(shape),
+         " would take more than 2^63 - 1 bytes; check the sizes");
+  }
+  return bytes;
+}
+
+std::string format_bytes(int64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (v >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    v /= 1024.0;
+    ++unit;
+  }
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(unit == 0 ? 0 : 1);
+  os << v << " " << kUnits[unit];
+  return os.str();
 }
 
 Strides row_major_strides(const Shape& shape) {
@@ -119,20 +170,13 @@ Strides row_major_strides(const Shape& shape) {
   return strides;
 }
 
-static void check_shape(const Shape& shape, const char* api) {
-  for (int64_t d : shape) {
-    if (d < 0)
-      fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
-  }
-}
-
-Array empty(const Shape& shape, DType dtype) {
-  check_shape(shape, "empty");
+Array empty(const Shape& shape, DType dtype, std::string_view api) {
+  const int64_t bytes = checked_nbytes(shape, dtype, api);
   auto impl = std::make_shared<ArrayImpl>();
   impl->shape = shape;
   impl->strides = row_major_strides(shape);
   impl->dtype = dtype;
-  impl->buffer = Buffer::allocate(shape_size(shape) * itemsize(dtype));
+  impl->buffer = Buffer::allocate(bytes, api, cat(dtype, " ", to_string(shape)));
   return Array(std::move(impl));
 }
 
@@ -142,17 +186,18 @@ void* mutable_data(const Array& a) {
 }
 
 Array from_host(const void* data, int64_t count, const Shape& shape, DType dtype, const char* api) {
-  check_shape(shape, api);
-  if (count != shape_size(shape)) {
-    fail(api, "got ", count, " values for shape ", to_string(shape), ", which holds ",
-         shape_size(shape), "; pass exactly as many values as the shape has elements");
+  const int64_t size = checked_size(shape, api);
+  if (count != size) {
+    fail(api, "got ", count, " values for shape ", to_string(shape), ", which holds ", size,
+         "; pass exactly as many values as the shape has elements");
   }
-  Array out = empty(shape, dtype);
+  Array out = empty(shape, dtype, api);
   if (out.nbytes() > 0) std::memcpy(mutable_data(out), data, static_cast<size_t>(out.nbytes()));
   return out;
 }
 
 Array make_view(const Array& base, Shape shape, Strides strides, int64_t offset) {
+  checked_size(shape, "view");
   auto impl = std::make_shared<ArrayImpl>(base.impl());
   impl->shape = std::move(shape);
   impl->strides = std::move(strides);

@@ -38,6 +38,7 @@ std::vector<ValueId> Graph::add_op(prim::PrimitivePtr primitive, std::vector<Val
   }
   Op op{std::move(primitive), std::move(operands), {}};
   for (prim::ValueType& t : op.primitive->infer(operand_types)) {
+    detail::checked_nbytes(t.shape, t.dtype, op.primitive->name());
     op.results.push_back(add_value(std::move(t)));
   }
   std::vector<ValueId> results = op.results;

@@ -122,8 +122,8 @@ Array Embedding::operator()(const Array& indices) const {
          to_string(indices.shape()), module_path_note(),
          "; convert them with astype(x, DType::Int32)");
   }
-  // Concrete indices are checked here so the error names the module; traced ones are checked by
-  // take when the graph runs.
+  // Concrete indices are checked here so the error names the module; traced ones (under jit, in
+  // a scan body, under vmap) by take's IndexMode::Raise check when the graph runs.
   const int64_t n = embedding.shape()[0];
   if (!tracing::frame_of(indices) && indices.size() > 0) {
     const tracing::RecordAt eagerly(nullptr);  // even while tracing: the indices are concrete
@@ -135,7 +135,7 @@ Array Embedding::operator()(const Array& indices) const {
            "; build the module with more num_embeddings or fix the token ids");
     }
   }
-  return take(embedding.value, indices);
+  return take(embedding.value, indices, IndexMode::Raise, api);
 }
 
 Array Embedding::attend(const Array& query) const {

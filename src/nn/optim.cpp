@@ -1,5 +1,7 @@
 #include "strata/nn/optim.h"
 
+#include <sstream>
+
 namespace strata::optim::detail {
 
 Array global_norm(const std::vector<Array>& leaves) {
@@ -11,6 +13,30 @@ Array global_norm(const std::vector<Array>& leaves) {
   }
   if (!total.valid()) return zeros({}, DType::Float32);
   return sqrt(total);
+}
+
+void check_leaves(std::string_view api, const std::vector<std::pair<std::string, Array>>& a,
+                  const char* what_a, const std::vector<Array>& b, const char* what_b,
+                  bool same_dtypes) {
+  std::ostringstream differ;
+  int count = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    const Array& x = a[i].second;
+    const Array& y = b[i];
+    if (!x.valid() || !y.valid()) continue;  // empty leaves: the update itself reports them
+    if (x.shape() == y.shape() && (!same_dtypes || x.dtype() == y.dtype())) continue;
+    if (count++ < 8) {
+      differ << (count > 1 ? "; " : "") << "`" << a[i].first << "`: " << what_a << " "
+             << x.dtype() << to_string(x.shape()) << ", " << what_b << " " << y.dtype()
+             << to_string(y.shape());
+    }
+  }
+  if (count > 0) {
+    fail(api, count, " leaf/leaves of ", what_b, " differ in ", same_dtypes ? "shape or dtype" : "shape",
+         " from ", what_a, " (", differ.str(), count > 8 ? "; ..." : "", "); pass ", what_b,
+         " computed for these params (grad of a loss over exactly these params has their shapes "
+         "and dtypes)");
+  }
 }
 
 Array step_count_zero() {

@@ -12,12 +12,8 @@ namespace strata {
 
 namespace {
 
-void check_dims(const char* api, const Shape& shape) {
-  for (int64_t d : shape) {
-    if (d < 0) {
-      fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
-    }
-  }
+void check_dims(const char* api, const Shape& shape, DType dtype) {
+  detail::checked_nbytes(shape, dtype, api);
 }
 
 // A strongly typed 0-d literal holding `value` converted to `dtype` exactly once (double ->
@@ -33,7 +29,7 @@ Array literal(double value, DType dtype) {
 // `value` broadcast to `shape`; weak when the result should stay weakly typed (the *_like forms
 // of a weak array, as lax.full_like does).
 Array filled(const char* api, const Shape& shape, double value, DType dtype, bool weak) {
-  check_dims(api, shape);
+  check_dims(api, shape, dtype);
   Array v = ops::convert(literal(value, dtype), dtype, weak);
   if (shape.empty()) return v;
   return prim::bind1(prim::make<prim::BroadcastInDim>(shape, std::vector<int>{}), {v});
@@ -65,7 +61,7 @@ Array ones_like(const Array& a) {
 }
 
 Array iota(DType dtype, const Shape& shape, int dimension) {
-  check_dims("iota", shape);
+  check_dims("iota", shape, dtype);
   if (dtype == DType::Bool) fail("iota", "dtype must be numeric, found bool");
   if (shape.empty()) fail("iota", "needs at least one dimension, found shape ()");
   const int dim = ops::normalize_axis("iota", dimension, static_cast<int>(shape.size()));

@@ -4,6 +4,7 @@
 
 #include "primitives/elementwise.h"
 #include "primitives/layout.h"
+#include "trace/frame.h"
 
 namespace strata::ops {
 
@@ -48,7 +49,10 @@ std::optional<Shape> try_broadcast_shapes(const Shape& a, const Shape& b) {
 }
 
 Shape broadcast_shapes(const char* api, const Shape& a, const Shape& b) {
-  if (std::optional<Shape> out = try_broadcast_shapes(a, b)) return *out;
+  if (std::optional<Shape> out = try_broadcast_shapes(a, b)) {
+    detail::checked_size(*out, api);
+    return *out;
+  }
   const size_t n = std::max(a.size(), b.size());
   for (size_t i = 0;; ++i) {  // name the first axis that does not broadcast
     const auto [da, db] = aligned_sizes(a, b, n, i);
@@ -93,6 +97,7 @@ void check_valid(const char* api, const Array& a, const char* what) {
   if (!a.valid()) {
     fail(api, what, " is an empty Array (default-constructed); pass an array with a value");
   }
+  tracing::check_not_leaked(api, a, what);
 }
 
 }  // namespace strata::ops

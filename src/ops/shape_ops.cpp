@@ -2,6 +2,7 @@
 // concatenation and splitting.  Each checks its arguments against the public API (so errors name
 // the op the user called) and then binds layout / data-movement primitives.
 #include <algorithm>
+#include <limits>
 
 #include "ops/helpers.h"
 #include "primitives/data_movement.h"
@@ -11,11 +12,8 @@ namespace strata {
 
 namespace {
 
-void check_dims(const char* api, const Shape& shape) {
-  for (int64_t d : shape) {
-    if (d < 0)
-      fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
-  }
+void check_dims(const char* api, const Shape& shape, DType dtype) {
+  detail::checked_nbytes(shape, dtype, api);
 }
 
 // The axes of `ndim` except `skip`, i.e. where an operand's axes land when one is inserted.
@@ -58,6 +56,15 @@ Array concatenate_checked(const char* api, const std::vector<Array>& arrays, int
   operands.reserve(arrays.size());
   for (const Array& a : arrays) operands.push_back(ops::convert(a, t.dtype, t.weak));
   if (operands.size() == 1) return operands[0];
+  Shape joined = first.shape();
+  joined[static_cast<size_t>(ax)] = 0;
+  for (const Array& a : arrays) {
+    if (__builtin_add_overflow(joined[static_cast<size_t>(ax)], a.shape(ax),
+                               &joined[static_cast<size_t>(ax)])) {
+      fail(api, "the joined axis ", ax, " would have more than 2^63 - 1 elements");
+    }
+  }
+  check_dims(api, joined, t.dtype);
   return prim::bind1(prim::make<prim::Concatenate>(ax), operands);
 }
 
@@ -84,10 +91,11 @@ Array reshape(const Array& a, const Shape& shape) {
     } else if (out[i] < 0) {
       fail("reshape", "shape ", to_string(shape), " has a negative dimension ", out[i],
            "; use -1 for the one inferred dimension");
-    } else {
-      known *= out[i];
     }
   }
+  Shape given = out;  // the sizes given explicitly: their product must fit
+  if (infer_at >= 0) given.erase(given.begin() + infer_at);
+  known = detail::checked_size(given, "reshape");
   const int64_t n = a.size();
   if (infer_at >= 0) {
     if (known == 0) {
@@ -161,7 +169,7 @@ Array moveaxis(const Array& a, int source, int destination) {
 
 Array broadcast_to(const Array& a, const Shape& shape) {
   ops::check_valid("broadcast_to", a);
-  check_dims("broadcast_to", shape);
+  check_dims("broadcast_to", shape, a.dtype());
   const Shape& from = a.shape();
   if (from.size() > shape.size()) {
     fail("broadcast_to", "cannot broadcast shape ", to_string(from), " to ", to_string(shape),
@@ -250,17 +258,50 @@ Array slice(const Array& a, const std::vector<Slice>& specs) {
   return prim::bind1(prim::make<prim::StaticSlice>(starts, sizes, steps), {a});
 }
 
-Array take(const Array& a, const Array& indices) {
-  ops::check_valid("take", a, "the array");
-  ops::check_valid("take", indices, "indices");
+namespace {
+// jnp.take's fill value for out-of-range rows (full() saturates the infinities to the integer
+// type's extremes).
+double fill_value(DType dtype) {
+  if (is_floating(dtype)) return std::numeric_limits<double>::quiet_NaN();
+  if (dtype == DType::Bool) return 1.0;
+  return is_unsigned_integer(dtype) ? std::numeric_limits<double>::infinity()
+                                    : -std::numeric_limits<double>::infinity();
+}
+}  // namespace
+
+Array take(const Array& a, const Array& indices, IndexMode mode, const std::string& api) {
+  const char* name = api.c_str();
+  ops::check_valid(name, a, "the array");
+  ops::check_valid(name, indices, "indices");
   if (a.ndim() == 0) {
-    fail("take", "cannot take from a 0-d array: it has no leading axis; reshape it to (1,) first");
+    fail(name, "cannot take from a 0-d array: it has no leading axis; reshape it to (1,) first");
   }
   if (!is_integer(indices.dtype())) {
-    fail("take", "indices must have an integer dtype (int32, uint32 or int64), found ",
+    fail(name, "indices must have an integer dtype (int32, uint32 or int64), found ",
          indices.dtype(), "; convert them with astype(int32)");
   }
-  return prim::bind1(prim::make<prim::Gather>("take"), {a, indices});
+  const int64_t n = a.shape(0);
+  const auto gather = [&](const Array& rows) {
+    return prim::bind1(prim::make<prim::Gather>(api), {a, rows});
+  };
+  switch (mode) {
+    case IndexMode::Raise:
+      return gather(prim::bind1(prim::make<prim::CheckIndex>(n, api), {indices}));
+    case IndexMode::Clip: {
+      if (n == 0) return gather(indices);  // nothing to clamp into: the gather reads zeros
+      const Array i64 = astype(indices, DType::Int64);
+      return gather(minimum(maximum(i64, weak_scalar(int64_t{0})), weak_scalar(n - 1)));
+    }
+    case IndexMode::Fill: {
+      const Array i64 = astype(indices, DType::Int64);
+      Array valid = logical_and(i64 >= weak_scalar(-n), i64 < weak_scalar(n));
+      const Array rows = gather(indices);
+      for (int d = 1; d < a.ndim(); ++d) valid = expand_dims(valid, -1);
+      const Array fill = full({}, fill_value(a.dtype()), a.dtype());
+      return where(valid, rows, fill);
+    }
+  }
+  fail(name, "unknown IndexMode ", static_cast<int>(mode));
 }
 
 Array concatenate(const std::vector<Array>& arrays, int axis) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backend/cpu/data_movement.h"
+#include "backend/cpu/dispatch.h"
 #include "backend/cpu/strided.h"
 #include "compile/working_memory.h"
 #include "primitives/layout.h"
@@ -213,20 +214,45 @@ Primitive::Kernel Gather::prepare(const std::vector<Array>& in,
   };
 }
 
-std::vector<Array> Gather::eval_eager(const std::vector<Array>& in) const {
-  std::vector<ValueType> types;
-  for (const Array& a : in) types.push_back(type_of(a));
-  infer(types);  // shape and dtype errors before reading the indices
-  const int64_t n = in[0].shape()[0];
-  const std::vector<int64_t> rows = cpu::read_indices(in[1]);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] < -n || rows[i] >= n) {
-      fail(api_, "index ", rows[i], " (element ", i,
-           " of the indices) is out of range for axis 0 of size ", n, "; valid indices are ", -n,
-           " to ", n - 1);
-    }
+// ---------------------------------------------------------------- check_index
+std::vector<ValueType> CheckIndex::infer(const std::vector<ValueType>& in) const {
+  expect_arity(name(), in, 1);
+  if (!is_integer(in[0].dtype)) {
+    fail(api_, "indices must have an integer dtype (int32, uint32 or int64), found ",
+         to_string(in[0]));
   }
-  return Primitive::eval_eager(in);
+  return {in[0]};
+}
+
+void CheckIndex::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {
+  cpu::copy_into(in[0], out[0]);
+  const int64_t count = out[0].size();
+  if (count == 0) return;
+  // Read back from the dense copy, one element at a time: no allocation, whatever the dtype.
+  int64_t bad = 0;
+  int64_t at = -1;
+  cpu::visit_dtype(out[0].dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      const T* p = static_cast<const T*>(out[0].data());
+      for (int64_t i = 0; i < count && at < 0; ++i) {
+        const auto v = static_cast<int64_t>(p[i]);
+        const bool above = std::is_unsigned_v<T> ? static_cast<uint64_t>(p[i]) >=
+                                                       static_cast<uint64_t>(size_)
+                                                 : v >= size_;
+        if (above || v < -size_) bad = v, at = i;
+      }
+    }
+  });
+  if (at >= 0) {
+    fail(api_, "index ", bad, " (element ", at, " of the indices) is out of range for an axis of ",
+         "size ", size_, "; valid indices are ", -size_, " to ", size_ - 1,
+         " (take with IndexMode::Clip or IndexMode::Fill gives JAX's out-of-range behaviour)");
+  }
+}
+
+std::string CheckIndex::params() const {
+  return detail::cat("size=", size_);
 }
 
 // Each gathered row's cotangent is added back to the row it came from (repeated indices

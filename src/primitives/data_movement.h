@@ -46,10 +46,9 @@ class Iota : public Primitive {
 };
 
 // Rows of the operand [N, ...] picked by integer indices of any shape; the result has shape
-// indices.shape + operand.shape[1:].  Negative indices wrap once.  eval_cpu clamps what is
-// still out of range (as XLA's gather does for traced indices); eager evaluation instead throws
-// "[<api>] index ... out of range", naming the public op that asked (`api`, e.g. "take").  The
-// api name only shapes error messages, so it is not part of params().
+// indices.shape + operand.shape[1:].  Negative indices wrap once; what is still out of range is
+// clamped (as XLA's gather does).  take() puts a check_index in front when out-of-range indices
+// must raise.  `api` names the public op in shape errors; it is not part of params().
 class Gather : public Primitive {
  public:
   explicit Gather(std::string api = "gather") : api_(std::move(api)) {}
@@ -58,12 +57,30 @@ class Gather : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   // The row-index buffer (the indices' size is static) is allocated once.
   Kernel prepare(const std::vector<Array>& in, const std::vector<ValueType>& out) const override;
-  std::vector<Array> eval_eager(const std::vector<Array>& in) const override;
   std::string params() const override { return "axis=0"; }
   std::vector<Array> vjp(const VjpArgs& args) const override;
   Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
 
  private:
+  std::string api_;
+};
+
+// The indices themselves, after checking that each lies in [-size, size): the runtime check in
+// front of a gather whose out-of-range indices must raise.  It runs as a kernel wherever the
+// gather runs (eagerly, in a jit executable, in a scan body, batched by vmap: the check is
+// elementwise), and throws "[<api>] index ... out of range" after its loop, so the API the user
+// called (take, nn.Embedding) is named even when the error surfaces while a compiled graph runs.
+class CheckIndex : public Primitive {
+ public:
+  CheckIndex(int64_t size, std::string api) : size_(size), api_(std::move(api)) {}
+  const char* name() const override { return "check_index"; }
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override;
+  void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
+  std::string params() const override;
+  Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
+
+ private:
+  int64_t size_;
   std::string api_;
 };
 

@@ -99,6 +99,11 @@ Primitive::Batched Gather::batch(const PrimitivePtr& self, const BatchArgs& args
   return {{bind1(self, {r.flat, r.rows})}, {0}};
 }
 
+// The check is elementwise: the batched indices are checked as they are.
+Primitive::Batched CheckIndex::batch(const PrimitivePtr& self, const BatchArgs& args) const {
+  return {{bind1(self, args.operands)}, {args.dims[0]}};
+}
+
 Primitive::Batched ScatterAdd::batch(const PrimitivePtr& self, const BatchArgs& args) const {
   const RowBlocks r = row_blocks(args, args.axis_size);
   if (r.x.shape()[1] == 0) return {{r.x}, {0}};  // no rows to add into

@@ -463,6 +463,25 @@ bool gemm_addressable(int64_t rows, int64_t row_stride, int64_t cols, int64_t co
   return (col_stride == 1 && row_stride >= cols) || (row_stride == 1 && col_stride >= rows);
 }
 
+// oneDNN builds a strided memory descriptor only for a layout whose elements do not overlap:
+// ordered by stride, each axis must step over the whole extent of the axes inside it (a batch
+// stride of 5 over 2 x 3-strided columns is refused).  Broadcast (stride 0) and size-1 axes are
+// left out, as oneDNN sees them with size 1.
+bool onednn_describable(const std::vector<int64_t>& batch, const std::vector<int64_t>& batch_strides,
+                        int64_t rows, int64_t row_stride, int64_t cols, int64_t col_stride) {
+  std::vector<std::pair<int64_t, int64_t>> axes;  // (stride, size)
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i] > 1 && batch_strides[i] != 0) axes.emplace_back(batch_strides[i], batch[i]);
+  }
+  if (rows > 1) axes.emplace_back(row_stride, rows);
+  if (cols > 1) axes.emplace_back(col_stride, cols);
+  std::sort(axes.begin(), axes.end());
+  for (size_t i = 1; i < axes.size(); ++i) {
+    if (axes[i].first < axes[i - 1].first * axes[i - 1].second) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 DotGeneralLayout plan_dot_general(const Shape& ls, const Strides& lst, const Shape& rs,
@@ -599,6 +618,12 @@ DotGeneralLayout plan_dot_general(const Shape& ls, const Strides& lst, const Sha
   canonical_matrix_strides(p.k, p.b_k, p.n, p.b_n);
   if (strict && !gemm_addressable(p.m, p.a_m, p.k, p.a_k)) out.copy_lhs = true;
   if (strict && !gemm_addressable(p.k, p.b_k, p.n, p.b_n)) out.copy_rhs = true;
+  if (strict && !onednn_describable(p.batch, p.a_batch, p.m, p.a_m, p.k, p.a_k)) {
+    out.copy_lhs = true;
+  }
+  if (strict && !onednn_describable(p.batch, p.b_batch, p.k, p.b_k, p.n, p.b_n)) {
+    out.copy_rhs = true;
+  }
   return out;
 }
 

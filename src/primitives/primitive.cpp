@@ -1,6 +1,7 @@
 #include "primitives/primitive.h"
 
 #include <iterator>
+#include <new>
 #include <sstream>
 
 namespace strata::prim {
@@ -36,7 +37,7 @@ std::vector<Array> Primitive::eval_eager(const std::vector<Array>& inputs) const
   for (const Array& a : inputs) types.push_back(type_of(a));
   std::vector<Array> outputs;
   for (const ValueType& t : infer(types)) {
-    outputs.push_back(detail::with_weak_type(detail::empty(t.shape, t.dtype), t.weak));
+    outputs.push_back(detail::with_weak_type(detail::empty(t.shape, t.dtype, name()), t.weak));
   }
   eval_cpu(inputs, outputs);
   return outputs;
@@ -68,6 +69,13 @@ Primitive::Linearized Primitive::linearize(const std::shared_ptr<const Primitive
   return {std::move(outputs), std::move(pullback)};
 }
 
+Primitive::Linearized Primitive::linearize_without_flow(const std::shared_ptr<const Primitive>& self,
+                                                       const std::vector<Array>& primals) {
+  const size_t n = primals.size();
+  return {bind(self, primals),
+          [n](const std::vector<Array>& /*cotangents*/) { return std::vector<Array>(n); }};
+}
+
 bool is_differentiable(DType d) {
   return d == DType::Float16 || d == DType::BFloat16 || d == DType::Float32 || d == DType::Float64;
 }
@@ -96,7 +104,12 @@ std::vector<Array> bind(const PrimitivePtr& p, const std::vector<Array>& inputs)
            "return values from the traced function instead of storing them outside it");
     }
   }
-  return p->eval_eager(inputs);
+  try {
+    return p->eval_eager(inputs);
+  } catch (const std::bad_alloc&) {  // scratch a kernel allocates itself (outputs report above)
+    fail(p->name(), "ran out of memory evaluating ", p->name(), " on ", inputs.size(),
+         " operand(s); use smaller shapes or batches");
+  }
 }
 
 Array bind1(const PrimitivePtr& p, const std::vector<Array>& inputs) {

@@ -118,6 +118,11 @@ class Primitive {
   virtual Linearized linearize(const std::shared_ptr<const Primitive>& self,
                                const std::vector<Array>& primals,
                                const std::vector<bool>& wanted) const;
+  // The linearization of an op none of whose outputs depends on a wanted operand (a scan or
+  // checkpoint whose results ignore the differentiated inputs): it evaluates the op and pulls
+  // back zeros (symbolic), as JAX does.
+  static Linearized linearize_without_flow(const std::shared_ptr<const Primitive>& self,
+                                           const std::vector<Array>& primals);
 
   // ---- batching (transforms/batching.h)
   // Each operand either carries the batch axis (of size axis_size) at dims[i], or is the same for

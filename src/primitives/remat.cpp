@@ -86,7 +86,7 @@ Primitive::Linearized Remat::linearize(const std::shared_ptr<const Primitive>& s
   for (size_t j = 0; j < out_active.size(); ++j) {
     if (out_active[j]) ct_outs.push_back(j);
   }
-  if (ct_outs.empty()) return Primitive::linearize(self, primals, wanted);
+  if (ct_outs.empty()) return linearize_without_flow(self, primals);
 
   ir::Graph g;
   const size_t n_in = body.inputs().size(), n_out = body.outputs().size();

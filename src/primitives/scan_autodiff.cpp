@@ -269,7 +269,7 @@ Primitive::Linearized Scan::linearize(const std::shared_ptr<const Primitive>& se
   const std::vector<bool> out_active = transforms::active_outputs(body, active);
   bool any_active = false;
   for (bool b : out_active) any_active = any_active || b;
-  if (!any_active) return Primitive::linearize(self, primals, wanted);  // nothing flows back
+  if (!any_active) return linearize_without_flow(self, primals);  // nothing flows back
   if (params_.save.nested_blocks >= 0 && params_.save.budget_bytes < 0) {
     return linearize_nested(*this, primals, wanted, params_.save);
   }

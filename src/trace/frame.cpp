@@ -40,6 +40,12 @@ TraceFrame* innermost() {
 }
 }  // namespace
 
+void check_not_leaked(const char* api, const Array& a, const std::string& what) {
+  if (const TraceFrame* f = frame_of(a); f && !f->open) {
+    leaked_tracer(api, " (" + what + ", " + prim::to_string(prim::type_of(a)) + ")");
+  }
+}
+
 StateLevel state_level(std::initializer_list<const Array*> arrays) {
   StateLevel out;
   for (const Array* a : arrays) {

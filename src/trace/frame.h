@@ -12,6 +12,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -90,6 +91,11 @@ class RecordAt {
 // `a` as a value of the innermost frame (a constant of it when `a` is concrete); `a` itself when
 // evaluating eagerly.
 Array at_current_level(const Array& a, const char* api);
+
+// "[api] <what> (<type>) is a leaked tracer ..." when `a` belongs to a trace that has ended: the
+// check every entry point (ops, jit, trace, grad, vmap) makes on what the user passes it, so the
+// error names the API the user called.
+void check_not_leaked(const char* api, const Array& a, const std::string& what);
 
 // A new graph input of `type` in `frame`, as a traced array.
 Array new_input(const std::shared_ptr<TraceFrame>& frame, const prim::ValueType& type);

@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "strata/core/dtype.h"
@@ -25,7 +26,10 @@ std::string to_string(const Shape& shape);  // "(2, 3)", like NumPy's shape tupl
 // A 64-byte-aligned block of bytes.  Arrays share it; it is freed with the last one.
 class Buffer {
  public:
-  static std::shared_ptr<Buffer> allocate(int64_t bytes);
+  // Throws "[api] cannot allocate <size> for <what>: ..." (never std::bad_alloc) when the memory
+  // is not there; `what` describes the array ("float32 (1024, 1024)").
+  static std::shared_ptr<Buffer> allocate(int64_t bytes, std::string_view api = "Buffer",
+                                          std::string_view what = {});
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -115,12 +119,21 @@ namespace detail {
 // Copies `count` host elements into a new array of `shape`; throws if count != shape's size.
 Array from_host(const void* data, int64_t count, const Shape& shape, DType dtype, const char* api);
 // A fresh contiguous array whose storage the caller fills (kernels and creation functions only).
-Array empty(const Shape& shape, DType dtype);
+Array empty(const Shape& shape, DType dtype, std::string_view api = "empty");
 void* mutable_data(const Array& a);  // only on arrays fresh from empty()
 Array make_view(const Array& base, Shape shape, Strides strides, int64_t offset);
 Array with_weak_type(const Array& a, bool weak);
 Strides row_major_strides(const Shape& shape);
+// The number of elements of `shape`.  Every shape an array or a traced value gets is checked
+// with checked_size first, so this never overflows (it checks anyway, naming "shape").
 int64_t shape_size(const Shape& shape);
+// The number of elements, or "[api] ..." when a dimension is negative or the count does not fit
+// in int64 (2^63 - 1): the one check every shape computation goes through.
+int64_t checked_size(const Shape& shape, std::string_view api);
+// The byte size of an array of `shape` and `dtype`, checked the same way.
+int64_t checked_nbytes(const Shape& shape, DType dtype, std::string_view api);
+// "4.0 TiB", "12.5 MiB", "64 B": a byte count for messages.
+std::string format_bytes(int64_t bytes);
 }  // namespace detail
 
 template <Element T>

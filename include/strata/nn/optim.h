@@ -43,12 +43,20 @@
 namespace strata::optim {
 
 namespace detail {
-// "[api] ..." unless a and b have the same tree structure (names the first differing path).
+// "[api] ..." unless `b`'s leaves have the shapes (and, with `same_dtypes`, the dtypes) of `a`'s;
+// lists every differing key path.  A gradient of the wrong shape would otherwise broadcast into
+// the optimiser state and the parameters.
+void check_leaves(std::string_view api, const std::vector<std::pair<std::string, Array>>& a,
+                  const char* what_a, const std::vector<Array>& b, const char* what_b,
+                  bool same_dtypes);
+// "[api] ..." unless a and b have the same tree structure (names the first differing path) and
+// leaves of the same shapes and dtypes (`same_dtypes` false: shapes only).
 template <class A, class B>
 void check_same(std::string_view api, const A& a, const char* what_a, const B& b,
-                const char* what_b) {
+                const char* what_b, bool same_dtypes = true) {
   tree::check_same_structure(tree::structure(a), tree::structure(b), api, what_a, what_b,
                              "pass trees with the structure of the params given to init");
+  check_leaves(api, tree::leaves_with_path(a), what_a, tree::leaves(b), what_b, same_dtypes);
 }
 // sqrt(sum over all leaves of sum(x^2)) as a float32-or-wider scalar.
 Array global_norm(const std::vector<Array>& leaves);
@@ -64,7 +72,7 @@ Array global_norm(const P& tree) {
 // params + updates, leaf by leaf (the result keeps the params' dtypes).
 template <class P>
 P apply_updates(const P& params, const P& updates) {
-  detail::check_same("optim.apply_updates", params, "params", updates, "updates");
+  detail::check_same("optim.apply_updates", params, "params", updates, "updates", false);
   return tree::map(
       [](const Array& p, const Array& u) {
         Array r = p + u;

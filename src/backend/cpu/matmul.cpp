@@ -112,7 +112,8 @@ void* thread_scratch(int64_t bytes) {
     block.data = std::aligned_alloc(64, static_cast<size_t>(block.size));
     if (block.data == nullptr) {
       block.size = 0;
-      throw std::bad_alloc();
+      fail("dot_general", "cannot allocate ", detail::format_bytes(bytes),
+           " of matmul scratch memory; use smaller shapes or batches");
     }
   }
   return block.data;
