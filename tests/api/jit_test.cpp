@@ -161,4 +161,28 @@ TEST(Jit, TracedValuesCannotBeRead) {
   EXPECT_STRATA_ERROR(f(st::scalar(1.0f)), "[Array::item]", "traced");
 }
 
+
+// A leaked tracer passed to an entry point is reported by that entry point (it used to crash jit).
+TEST(Jit, LeakedTracerArgumentsAreErrorsNamingTheApi) {
+  Array leaked;
+  st::jit([&](const Array& x) {
+    leaked = x;
+    return x;
+  })(st::ones({3}));
+  auto twice = [](const Array& x) { return x * 2.0; };
+  EXPECT_STRATA_ERROR(st::jit(twice)(leaked), "[jit]", "argument leaf 0", "leaked tracer");
+  const auto cached = st::jit(twice);  // a cached signature does not skip the check
+  cached(st::ones({3}));
+  EXPECT_STRATA_ERROR(cached(leaked), "[jit]", "leaked tracer");
+  EXPECT_STRATA_ERROR(st::trace(twice, leaked), "[trace]", "leaked tracer");
+  EXPECT_STRATA_ERROR(st::grad([](const Array& x) { return st::sum(x); })(leaked), "[grad]",
+                      "leaked tracer");
+  EXPECT_STRATA_ERROR(st::vmap(twice)(leaked), "[vmap]", "`arg0`", "leaked tracer");
+  // Closed over and used inside: the op the user called is named, not a primitive.
+  EXPECT_STRATA_ERROR(
+      st::grad([&](const Array& x) { return st::sum(x * leaked); })(st::ones({3})),
+      "[multiply]", "leaked tracer");
+  EXPECT_STRATA_ERROR(st::sum(leaked), "[sum]", "leaked tracer");
+}
+
 }  // namespace

@@ -334,5 +334,49 @@ TEST(Promotion, WeakResultOfHigherKindStaysWeakLikeJax) {
   EXPECT_EQ(((x * 0.5) * h).dtype(), Float16);
 }
 
+
+// ---------------------------------------------------------------- sizes that do not fit (issue 14)
+TEST(ArrayErrors, ShapeSizesThatOverflowAreErrors) {
+  const int64_t big = int64_t{1} << 32;
+  EXPECT_STRATA_ERROR(ones({big, big}), "[ones]", "(4294967296, 4294967296)", "2^63 - 1");
+  EXPECT_STRATA_ERROR(zeros({3037000500, 3037000500}), "[zeros]", "2^63 - 1");
+  EXPECT_STRATA_ERROR(full({big, big, 2}, 1.0), "[full]");
+  EXPECT_STRATA_ERROR(reshape(zeros({0}), {big, big}), "[reshape]", "2^63 - 1");
+  EXPECT_STRATA_ERROR(broadcast_to(ones({1}), {big, big}), "[broadcast_to]");
+  EXPECT_STRATA_ERROR(zeros({big, 1}) + zeros({1, big}), "[add]", "2^63 - 1");
+  EXPECT_STRATA_ERROR(zeros({int64_t{1} << 61}, DType::Float64), "[zeros]", "bytes");
+  const Array half = zeros({int64_t{1} << 62}, DType::Bool);  // a view: 1 byte per element
+  EXPECT_STRATA_ERROR(concatenate({half, half}), "[concatenate]", "2^63 - 1");
+  EXPECT_STRATA_ERROR(iota(DType::Int32, {big, big}), "[iota]");
+  // A zero anywhere makes the product 0, whatever the other sizes are.
+  EXPECT_EQ(zeros({big, 0, big}).size(), 0);
+  EXPECT_EQ(detail::checked_size({big, big, 0}, "test"), 0);
+  EXPECT_STRATA_ERROR(detail::checked_size({2, -1}, "test"), "[test]", "negative");
+  // Under jit and in a scan's stacked outputs the same check names the op.
+  EXPECT_STRATA_ERROR(jit([&](const Array& x) { return broadcast_to(x, {big, big}); })(ones({1})),
+                      "[broadcast_to]");
+  auto body = [](const Array& c, None) { return std::pair{c, broadcast_to(c, {big})}; };
+  EXPECT_STRATA_ERROR(scan(body, ones({1}), None{}, {.length = big}), "2^63 - 1");
+}
+
+TEST(ArrayErrors, AllocationFailureIsAnErrorNotBadAlloc) {
+  // 4 TiB: a zero-stride view until an op needs real storage, which then reports what it asked.
+  const Array huge = zeros({int64_t{1} << 40});
+  try {
+    (void)(huge + 1.0);
+    ADD_FAILURE() << "expected strata::Error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("cannot allocate 4.0 TiB for float32 (1099511627776,)"), std::string::npos)
+        << m;
+    EXPECT_EQ(m.rfind("[", 0), 0u) << m;
+  } catch (const std::bad_alloc&) {
+    ADD_FAILURE() << "std::bad_alloc leaked";
+  }
+  EXPECT_STRATA_ERROR(array(std::vector<float>{}, {int64_t{1} << 40}), "[array]", "got 0 values");
+  EXPECT_EQ(detail::format_bytes(64), "64 B");
+  EXPECT_EQ(detail::format_bytes(int64_t{3} << 19), "1.5 MiB");
+}
+
 }  // namespace
 }  // namespace strata

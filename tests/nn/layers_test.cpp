@@ -351,5 +351,24 @@ TEST(NnState, SplitMergeAndGradOverParamsOnly) {
   EXPECT_EQ(bp.size(), 16u);
 }
 
+
+// Out-of-range ids are an error eagerly and equally under jit, vmap and scan (they used to be
+// clamped silently once traced).
+TEST(NnEmbedding, OutOfRangeIdsRaiseUnderEveryTransform) {
+  nn::Rngs rngs(0);
+  const nn::Embedding emb(5, 3, rngs);
+  const Array bad = array<int32_t>({1, 7});
+  EXPECT_STRATA_ERROR(emb(bad), "[nn.Embedding]", "found 7");
+  const auto lookup = jit([](const nn::Embedding& e, const Array& i) { return e(i); });
+  EXPECT_STRATA_ERROR(lookup(emb, bad), "[nn.Embedding]", "index 7", "element 1");
+  const Array good = array<int32_t>({4, -5});
+  EXPECT_EQ(to_doubles(lookup(emb, good)), to_doubles(emb(good)));  // the executable still works
+  EXPECT_STRATA_ERROR(vmap([&](const Array& i) { return emb(i); })(array<int32_t>({1, -6})),
+                      "[nn.Embedding]", "index -6");
+  auto body = [&](const Array& c, const Array& i) { return std::pair{c + emb(i), c}; };
+  EXPECT_STRATA_ERROR(scan(body, zeros({3}), array<int32_t>({1, 5})), "[nn.Embedding]",
+                      "index 5");
+}
+
 }  // namespace
 }  // namespace strata::testing

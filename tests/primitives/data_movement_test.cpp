@@ -233,23 +233,35 @@ TEST(DataMovementPrimitives, GatherReadsViewsAndRunsInParallel) {
   EXPECT_EQ(to_doubles(bind1(make<prim::Gather>(), {big, array(many)})), ref_gather(big, many));
 }
 
-TEST(DataMovementPrimitives, GatherEagerChecksIndicesCompiledClamps) {
+TEST(DataMovementPrimitives, GatherClampsEagerAndCompiled) {
   const Array x = random_array({4, 2}, DType::Float32, 8);
-  const Array bad = array({1, 4, 0});
-  EXPECT_STRATA_ERROR(bind1(make<prim::Gather>(), {x, bad}), "[gather]", "index 4", "size 4",
-                      "element 1");
-  EXPECT_STRATA_ERROR(bind1(make<prim::Gather>("take"), {x, array({-5})}), "[take]", "index -5",
-                      "-4 to 3");
-  // The compiled path (traced indices) clamps instead, like XLA.
+  // The primitive clamps what is still out of range after one wrap, like XLA, on both paths.
   const std::vector<int64_t> rows{1, 4, -5, 100, -1};
+  EXPECT_EQ(to_doubles(bind1(make<prim::Gather>(), {x, array(rows)})), ref_gather(x, rows));
   EXPECT_EQ(to_doubles(eval_compiled(make<prim::Gather>(), {x, array(rows)})), ref_gather(x, rows));
-  // Nothing to take from: eager errors on any index, compiled fills zeros.
+  // Nothing to take from: zeros.
   const Array none = random_array({0, 2}, DType::Float32, 9);
-  EXPECT_STRATA_ERROR(bind1(make<prim::Gather>(), {none, array({0})}), "size 0");
   EXPECT_EQ(to_doubles(eval_compiled(make<prim::Gather>(), {none, array({0, 3})})),
             std::vector<double>(4, 0.0));
   EXPECT_EQ(bind1(make<prim::Gather>(), {none, array(std::vector<int32_t>{}, {0})}).shape(),
             (Shape{0, 2}));
+}
+
+TEST(DataMovementPrimitives, CheckIndexRaisesEagerAndCompiled) {
+  const auto check = make<prim::CheckIndex>(4, "take");
+  EXPECT_STRATA_ERROR(bind1(check, {array({1, 4, 0})}), "[take]", "index 4", "size 4",
+                      "element 1");
+  EXPECT_STRATA_ERROR(bind1(check, {array({-5})}), "[take]", "index -5", "-4 to 3");
+  EXPECT_STRATA_ERROR(eval_compiled(check, {array({0, -1, 3, 9})}), "[take]", "index 9",
+                      "element 3");
+  EXPECT_STRATA_ERROR(bind1(make<prim::CheckIndex>(0, "take"), {array({0})}), "size 0");
+  // In range: the indices pass through unchanged, every integer dtype.
+  EXPECT_EQ(bind1(check, {array<int64_t>({-4, 3})}).to_vector<int64_t>(),
+            (std::vector<int64_t>{-4, 3}));
+  EXPECT_EQ(bind1(check, {array<uint32_t>({3, 0})}).to_vector<uint32_t>(),
+            (std::vector<uint32_t>{3, 0}));
+  EXPECT_STRATA_ERROR(bind1(check, {array<uint32_t>({4})}), "index 4");
+  EXPECT_STRATA_ERROR(bind1(check, {array({1.0f})}), "[take]", "integer dtype");
 }
 
 TEST(DataMovementPrimitives, GatherShapeErrors) {

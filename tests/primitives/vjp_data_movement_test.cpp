@@ -5,6 +5,7 @@
 // and the compiled (jit) evaluation of the same backward passes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "primitives/data_movement.h"
@@ -171,14 +172,25 @@ TEST(VjpGather, ScatterAddPrimitive) {
       operand, idx, updates);
 }
 
-TEST(VjpGather, CompiledGatherClampsAndItsGradientFollows) {
-  // Under jit, out-of-range indices clamp (7 -> 4, -9 -> -4 -> 0): the gradient goes to the rows
-  // the forward actually read.
+TEST(VjpGather, TakeModesUnderJitAndTheirGradients) {
   const Array x = rnd({5, 2}, 25);
   const Array idx = array<int32_t>({7, -1, -9});
-  auto loss = [](const Array& v, const Array& i) { return sum(take(v, i)); };
-  const Array g = jit(grad(loss))(x, idx);
-  EXPECT_EQ(to_doubles(g), (std::vector<double>{1, 1, 0, 0, 0, 0, 0, 0, 2, 2}));
+  // Raise (the default): the compiled graph checks the indices and raises, as eager take does.
+  auto raise = [](const Array& v, const Array& i) { return sum(take(v, i)); };
+  EXPECT_STRATA_ERROR(jit(grad(raise))(x, idx), "[take]", "index 7", "element 0");
+  EXPECT_STRATA_ERROR(grad(raise)(x, idx), "[take]", "index 7");
+  // Clip (jnp mode="clip"): 7 -> 4, -1 -> 0, -9 -> 0; the gradient goes to the rows read.
+  auto clip = [](const Array& v, const Array& i) { return sum(take(v, i, IndexMode::Clip)); };
+  EXPECT_EQ(to_doubles(jit(grad(clip))(x, idx)),
+            (std::vector<double>{2, 2, 0, 0, 0, 0, 0, 0, 1, 1}));
+  EXPECT_EQ(to_doubles(grad(clip)(x, idx)), to_doubles(jit(grad(clip))(x, idx)));
+  // Fill (jnp's default): out-of-range rows are NaN and get no gradient; -1 reads row 4.
+  auto fill = [](const Array& v, const Array& i) { return take(v, i, IndexMode::Fill); };
+  const std::vector<double> got = to_doubles(jit(fill)(x, idx));
+  EXPECT_TRUE(std::isnan(got[0]) && std::isnan(got[1]) && std::isnan(got[4]) && std::isnan(got[5]));
+  EXPECT_EQ(got[2], to_doubles(x)[8]);
+  EXPECT_EQ(to_doubles(jit(grad([&](const Array& v) { return sum(fill(v, array<int32_t>({-1, 9}))); }))(x)),
+            (std::vector<double>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1}));
 }
 
 // ---------------------------------------------------------------- dynamic slices

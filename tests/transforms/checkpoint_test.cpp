@@ -78,4 +78,15 @@ TEST(CheckpointErrors, LoopSchedulesBelongToScan) {
   }
 }
 
+
+TEST(Checkpoint, OutputIndependentOfTheInputGivesZeroGradient) {
+  auto loss = [](const Array& x) {
+    const auto constant = [](const Array&) { return st::ones({2}, st::DType::Float64); };
+    return st::sum(st::checkpoint(constant)(x)) + st::sum(x);
+  };
+  const Array x = random_array({2}, st::DType::Float64, 1);
+  EXPECT_EQ(to_doubles(st::grad(loss)(x)), (std::vector<double>{1, 1}));
+  EXPECT_EQ(to_doubles(st::jit(st::grad(loss))(x)), (std::vector<double>{1, 1}));
+}
+
 }  // namespace
