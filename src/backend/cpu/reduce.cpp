@@ -6,9 +6,9 @@
 // either
 //   (a) innermost axis reduced: a contiguous run folded to one value (row sums, full sums), or
 //   (b) innermost axis kept: a whole row folded elementwise into the output (column sums).
-// Threads split the outputs (each output is then computed by one thread in serial order, so the
-// result does not even depend on the thread count) or, when there are too few outputs, the
-// largest reduced axis into per-thread partial results combined in a fixed order afterwards.
+// Threads split the outputs (each output is then computed by one thread in serial order) or, when
+// there are too few outputs, the largest reduced axis into a fixed number of partial results
+// combined in a fixed order afterwards: the result does not depend on the thread count.
 #include "backend/cpu/reduce.h"
 
 #include <algorithm>
@@ -242,8 +242,13 @@ void run_box(const std::vector<Dim>& dims, const Box& lo, const Box& hi, const T
   }
 }
 
-// `partial` holds the per-chunk partial results of a split reduced axis; it grows (rarely:
-// only when the thread count rises) and is reused by every run.
+// How many partial results a split reduced axis gives at most.  The split depends on the sizes
+// only, never on the thread count (threads share out the chunks), so a reduction gives the same
+// bits at every thread count.
+constexpr int64_t kReduceChunks = 8;
+
+// `partial` holds the per-chunk partial results of a split reduced axis; it is sized on the first
+// run and reused by every later one.
 template <typename Op, typename T>
 void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t out_size,
                     std::vector<std::byte>& partial) {
@@ -251,8 +256,7 @@ void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t o
   Box lo(static_cast<size_t>(n), 0), hi(static_cast<size_t>(n), 0);
   int64_t total = 1;
   for (int d = 0; d < n; ++d) total *= (hi[d] = dims[d].size);
-  const int threads = omp_in_parallel() ? 1 : thread_count();
-  if (total < kParallelGrain || threads <= 1) {
+  if (total < kParallelGrain) {
     run_box<Op>(dims, lo, hi, in, out);
     return;
   }
@@ -265,7 +269,7 @@ void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t o
         d == n - 1 ? (dims[d].size + kColumnBlock - 1) / kColumnBlock : dims[d].size;
     if (items > best_items) best = d, best_items = items;
   }
-  if (best >= 0 && best_items >= threads) {
+  if (best >= 0 && best_items >= kReduceChunks) {
     const int64_t unit = best == n - 1 ? kColumnBlock : 1;
     parallel_for(
         best_items,
@@ -284,7 +288,7 @@ void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t o
     if (dims[d].reduced && (!dims[r].reduced || dims[d].size > dims[r].size)) r = d;
   }
   const int64_t chunks =
-      std::min<int64_t>({threads, total / kParallelGrain, dims[r].reduced ? dims[r].size : 1});
+      std::min<int64_t>({kReduceChunks, total / kParallelGrain, dims[r].reduced ? dims[r].size : 1});
   if (chunks <= 1) {
     run_box<Op>(dims, lo, hi, in, out);
     return;
@@ -294,7 +298,7 @@ void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t o
   T* const part = reinterpret_cast<T*>(partial.data());
   std::fill(part, part + partial_count, Op::identity());
   // One chunk per item: the chunk boundaries depend only on `chunks`, not on how
-  // parallel_for groups items, so the result is fixed for a given thread count.
+  // parallel_for groups items among threads.
   parallel_for(
       chunks,
       [&](int64_t begin, int64_t end) {
