@@ -87,9 +87,10 @@ constexpr Setting kSettings[] = {
 };
 
 Percentiles run_config(const Setting& setting, int threads, bool busy, int steps) {
-  const std::string cmd = std::string("env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OMP_PROC_BIND ") +
-                          setting.env + " STRATA_NUM_THREADS=" + std::to_string(threads) + " " +
-                          self_path() + " --child " + std::to_string(steps);
+  const std::string cmd =
+      std::string("env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OMP_PROC_BIND ") + setting.env +
+      " STRATA_NUM_THREADS=" + std::to_string(threads) + " " + self_path() + " --child " +
+      std::to_string(steps);
   const pid_t loop = busy ? start_busy_loop() : 0;
   FILE* out = popen(cmd.c_str(), "r");
   Percentiles p;
@@ -113,9 +114,10 @@ int main(int argc, char** argv) {
     return run_child(argc >= 3 ? std::atoi(argv[2]) : 400);
   }
   const int steps = argc >= 2 ? std::atoi(argv[1]) : 400;
-  std::printf("W1 gradient step (L=8, B=64, F=512), %d steps per configuration, %ld cores;\n"
-              "busy = another process spins on the last core.  Times in ms.\n\n",
-              steps, sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf(
+      "W1 gradient step (L=8, B=64, F=512), %d steps per configuration, %ld cores;\n"
+      "busy = another process spins on the last core.  Times in ms.\n\n",
+      steps, sysconf(_SC_NPROCESSORS_ONLN));
   std::printf("%-8s %7s | %8s %8s %8s | %8s %8s %8s\n", "setting", "threads", "idle p50", "p99",
               "max", "busy p50", "p99", "max");
   std::map<std::string, std::map<int, std::pair<Percentiles, Percentiles>>> r;
@@ -129,7 +131,8 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
-  std::printf("\n%-8s %26s %28s\n", "setting", "busy p99 2 thr / 1 thr", "idle p50 2 thr / default");
+  std::printf("\n%-8s %26s %28s\n", "setting", "busy p99 2 thr / 1 thr",
+              "idle p50 2 thr / default");
   const double base = r["default"][2].first.p50;
   for (const Setting& setting : kSettings) {
     const auto& x = r[setting.name];

@@ -187,10 +187,11 @@ template <class F, class... Args>
 Jaxpr trace(F&& f, const Args&... args) {
   const detail::ArgTuple<Args...> tuple(args...);
   auto [leaves, def] = tree::flatten(tuple);
-  return Jaxpr(detail::trace_leaves(leaves, [&](const std::vector<Array>& traced) {
-                 auto targs = tree::unflatten<detail::ArgTuple<Args...>>(def, traced);
-                 return tree::leaves(std::apply(f, targs));
-               }, "trace").graph);
+  const auto record = [&](const std::vector<Array>& traced) {
+    auto targs = tree::unflatten<detail::ArgTuple<Args...>>(def, traced);
+    return tree::leaves(std::apply(f, targs));
+  };
+  return Jaxpr(detail::trace_leaves(leaves, record, "trace").graph);
 }
 
 }  // namespace strata

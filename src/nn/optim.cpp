@@ -26,14 +26,14 @@ void check_leaves(std::string_view api, const std::vector<std::pair<std::string,
     if (!x.valid() || !y.valid()) continue;  // empty leaves: the update itself reports them
     if (x.shape() == y.shape() && (!same_dtypes || x.dtype() == y.dtype())) continue;
     if (count++ < 8) {
-      differ << (count > 1 ? "; " : "") << "`" << a[i].first << "`: " << what_a << " "
-             << x.dtype() << to_string(x.shape()) << ", " << what_b << " " << y.dtype()
-             << to_string(y.shape());
+      differ << (count > 1 ? "; " : "") << "`" << a[i].first << "`: " << what_a << " " << x.dtype()
+             << to_string(x.shape()) << ", " << what_b << " " << y.dtype() << to_string(y.shape());
     }
   }
   if (count > 0) {
-    fail(api, count, " leaf/leaves of ", what_b, " differ in ", same_dtypes ? "shape or dtype" : "shape",
-         " from ", what_a, " (", differ.str(), count > 8 ? "; ..." : "", "); pass ", what_b,
+    fail(api, count, " leaf/leaves of ", what_b, " differ in ",
+         same_dtypes ? "shape or dtype" : "shape", " from ", what_a, " (", differ.str(),
+         count > 8 ? "; ..." : "", "); pass ", what_b,
          " computed for these params (grad of a loss over exactly these params has their shapes "
          "and dtypes)");
   }

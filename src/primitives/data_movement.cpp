@@ -237,9 +237,9 @@ void CheckIndex::eval_cpu(const std::vector<Array>& in, const std::vector<Array>
       const T* p = static_cast<const T*>(out[0].data());
       for (int64_t i = 0; i < count && at < 0; ++i) {
         const auto v = static_cast<int64_t>(p[i]);
-        const bool above = std::is_unsigned_v<T> ? static_cast<uint64_t>(p[i]) >=
-                                                       static_cast<uint64_t>(size_)
-                                                 : v >= size_;
+        const bool above = std::is_unsigned_v<T>
+                               ? static_cast<uint64_t>(p[i]) >= static_cast<uint64_t>(size_)
+                               : v >= size_;
         if (above || v < -size_) bad = v, at = i;
       }
     }

@@ -467,8 +467,9 @@ bool gemm_addressable(int64_t rows, int64_t row_stride, int64_t cols, int64_t co
 // ordered by stride, each axis must step over the whole extent of the axes inside it (a batch
 // stride of 5 over 2 x 3-strided columns is refused).  Broadcast (stride 0) and size-1 axes are
 // left out, as oneDNN sees them with size 1.
-bool onednn_describable(const std::vector<int64_t>& batch, const std::vector<int64_t>& batch_strides,
-                        int64_t rows, int64_t row_stride, int64_t cols, int64_t col_stride) {
+bool onednn_describable(const std::vector<int64_t>& batch,
+                        const std::vector<int64_t>& batch_strides, int64_t rows, int64_t row_stride,
+                        int64_t cols, int64_t col_stride) {
   std::vector<std::pair<int64_t, int64_t>> axes;  // (stride, size)
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i] > 1 && batch_strides[i] != 0) axes.emplace_back(batch_strides[i], batch[i]);

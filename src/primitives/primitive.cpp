@@ -69,8 +69,8 @@ Primitive::Linearized Primitive::linearize(const std::shared_ptr<const Primitive
   return {std::move(outputs), std::move(pullback)};
 }
 
-Primitive::Linearized Primitive::linearize_without_flow(const std::shared_ptr<const Primitive>& self,
-                                                       const std::vector<Array>& primals) {
+Primitive::Linearized Primitive::linearize_without_flow(
+    const std::shared_ptr<const Primitive>& self, const std::vector<Array>& primals) {
   const size_t n = primals.size();
   return {bind(self, primals),
           [n](const std::vector<Array>& /*cotangents*/) { return std::vector<Array>(n); }};

@@ -60,20 +60,25 @@ TEST(Determinism, W1GradientsAreBitIdenticalAcrossRunsJitObjectsAndThreadCounts)
                 testing::random_array({L, F}, DType::Float32, 2, -0.1, 0.1)};
   const Array x = testing::random_array({B, F}, DType::Float32, 3);
   auto loss = [](const Layer& p, const Array& x) {
-    const Array y = fold([](const Array& h, const Layer& l) { return relu(matmul(h, l.w) + l.b); },
-                         x, p);
+    const Array y =
+        fold([](const Array& h, const Layer& l) { return relu(matmul(h, l.w) + l.b); }, x, p);
     return sum(square(y));
   };
-  expect_deterministic("W1 jit(grad)", [&] { return jit(grad(loss)); }, p, x);
-  expect_deterministic("W1 eager grad", [&] { return grad(loss); }, p, x);
+  expect_deterministic(
+      "W1 jit(grad)", [&] { return jit(grad(loss)); }, p, x);
+  expect_deterministic(
+      "W1 eager grad", [&] { return grad(loss); }, p, x);
   const auto policy = CheckpointPolicy::carries_only();
   auto remat_loss = [&](const Layer& p, const Array& x) {
     auto [y, unused] = scan(
-        [](const Array& h, const Layer& l) { return std::pair{relu(matmul(h, l.w) + l.b), None{}}; },
+        [](const Array& h, const Layer& l) {
+          return std::pair{relu(matmul(h, l.w) + l.b), None{}};
+        },
         x, p, {.checkpoint = policy});
     return sum(square(y));
   };
-  expect_deterministic("W1 carries_only", [&] { return jit(grad(remat_loss)); }, p, x);
+  expect_deterministic(
+      "W1 carries_only", [&] { return jit(grad(remat_loss)); }, p, x);
 }
 
 TEST(Determinism, TransformerBlockGradientsAreBitIdentical) {
@@ -81,12 +86,15 @@ TEST(Determinism, TransformerBlockGradientsAreBitIdentical) {
   const nn::TransformerBlock block(64, 4, 256, rngs);
   const Array x = testing::random_array({4, 32, 64}, DType::Float32, 7);
   auto loss = [](const nn::TransformerBlock& b, const Array& x) { return sum(square(b(x))); };
-  expect_deterministic("transformer block jit(grad)", [&] { return jit(grad(loss)); }, block, x);
+  expect_deterministic(
+      "transformer block jit(grad)", [&] { return jit(grad(loss)); }, block, x);
   // Large reductions and softmax over long rows, where a thread-count-dependent split would show.
   const Array big = testing::random_array({3, 70000}, DType::Float32, 8);
   auto reduce = [](const Array& v) { return sum(softmax(v, -1) * v) + mean(exp(v)); };
-  expect_deterministic("reductions jit(grad)", [&] { return jit(grad(reduce)); }, big);
-  expect_deterministic("reductions eager grad", [&] { return grad(reduce); }, big);
+  expect_deterministic(
+      "reductions jit(grad)", [&] { return jit(grad(reduce)); }, big);
+  expect_deterministic(
+      "reductions eager grad", [&] { return grad(reduce); }, big);
 }
 
 }  // namespace

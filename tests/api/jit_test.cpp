@@ -161,7 +161,6 @@ TEST(Jit, TracedValuesCannotBeRead) {
   EXPECT_STRATA_ERROR(f(st::scalar(1.0f)), "[Array::item]", "traced");
 }
 
-
 // A leaked tracer passed to an entry point is reported by that entry point (it used to crash jit).
 TEST(Jit, LeakedTracerArgumentsAreErrorsNamingTheApi) {
   Array leaked;
@@ -179,9 +178,8 @@ TEST(Jit, LeakedTracerArgumentsAreErrorsNamingTheApi) {
                       "leaked tracer");
   EXPECT_STRATA_ERROR(st::vmap(twice)(leaked), "[vmap]", "`arg0`", "leaked tracer");
   // Closed over and used inside: the op the user called is named, not a primitive.
-  EXPECT_STRATA_ERROR(
-      st::grad([&](const Array& x) { return st::sum(x * leaked); })(st::ones({3})),
-      "[multiply]", "leaked tracer");
+  EXPECT_STRATA_ERROR(st::grad([&](const Array& x) { return st::sum(x * leaked); })(st::ones({3})),
+                      "[multiply]", "leaked tracer");
   EXPECT_STRATA_ERROR(st::sum(leaked), "[sum]", "leaked tracer");
 }
 

@@ -187,27 +187,32 @@ Array reversed(const Array& x, int axes = 1) {
 TEST(ExecutableInPlace, NeverOverAnOperandReadThroughAnotherView) {
   using Program = std::function<Array(const Array&)>;
   const std::vector<std::tuple<std::string, Shape, Program>> cases{
-      {"x * x[::-1]", {1100, 1},
+      {"x * x[::-1]",
+       {1100, 1},
        [](const Array& a) {
          const Array x = -a;
          return sum(x * reversed(x), {1});
        }},
-      {"x + x[96:97, 3:4]", {148, 7},
+      {"x + x[96:97, 3:4]",
+       {148, 7},
        [](const Array& a) {
          const Array x = sin(a);
          return sum(x + slice(x, {Slice{96, 97}, Slice{3, 4}}), {0});
        }},
-      {"x + x[::-1] (3-d)", {131, 2, 4},
+      {"x + x[::-1] (3-d)",
+       {131, 2, 4},
        [](const Array& a) {
          const Array x = tanh(a);
          return sum(x + reversed(x), {1});
        }},
-      {"x * x[::-1, ::-1]", {208, 5},
+      {"x * x[::-1, ::-1]",
+       {208, 5},
        [](const Array& a) {
          const Array x = gelu(a);
          return sum(x * reversed(x, 2), {1});
        }},
-      {"x * x.T", {40, 40},
+      {"x * x.T",
+       {40, 40},
        [](const Array& a) {
          const Array x = exp(a * 0.1);
          return x * transpose(x);
@@ -219,7 +224,9 @@ TEST(ExecutableInPlace, NeverOverAnOperandReadThroughAnotherView) {
     EXPECT_EQ(to_doubles(jit(f)(a)), eager) << what;
     // A scan body is compiled the same way: run the program as the body of a one-step scan.
     const auto [carry, ys] = scan(
-        [&](const Array& c, const Array& x) { return std::pair{c + f(x), c}; },
+        [&](const Array& c, const Array& x) {
+          return std::pair{c + f(x), c};
+        },
         zeros_like(f(a)), expand_dims(a, 0));
     EXPECT_EQ(to_doubles(carry), eager) << what << " (scan body)";
   }

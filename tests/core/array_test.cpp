@@ -334,7 +334,6 @@ TEST(Promotion, WeakResultOfHigherKindStaysWeakLikeJax) {
   EXPECT_EQ(((x * 0.5) * h).dtype(), Float16);
 }
 
-
 // ---------------------------------------------------------------- sizes that do not fit (issue 14)
 TEST(ArrayErrors, ShapeSizesThatOverflowAreErrors) {
   const int64_t big = int64_t{1} << 32;
@@ -353,7 +352,9 @@ TEST(ArrayErrors, ShapeSizesThatOverflowAreErrors) {
   EXPECT_EQ(detail::checked_size({big, big, 0}, "test"), 0);
   EXPECT_STRATA_ERROR(detail::checked_size({2, -1}, "test"), "[test]", "negative");
   // Under jit and in a scan's stacked outputs the same check names the op.
-  EXPECT_STRATA_ERROR(jit([&](const Array& x) { return broadcast_to(x, {big, big}); })(ones({1})),
+  EXPECT_STRATA_ERROR(jit([&](const Array& x) {
+                        return broadcast_to(x, {big, big});
+                      })(ones({1})),
                       "[broadcast_to]");
   auto body = [](const Array& c, None) { return std::pair{c, broadcast_to(c, {big})}; };
   EXPECT_STRATA_ERROR(scan(body, ones({1}), None{}, {.length = big}), "2^63 - 1");

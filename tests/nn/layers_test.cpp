@@ -351,7 +351,6 @@ TEST(NnState, SplitMergeAndGradOverParamsOnly) {
   EXPECT_EQ(bp.size(), 16u);
 }
 
-
 // Out-of-range ids are an error eagerly and equally under jit, vmap and scan (they used to be
 // clamped silently once traced).
 TEST(NnEmbedding, OutOfRangeIdsRaiseUnderEveryTransform) {
@@ -366,8 +365,7 @@ TEST(NnEmbedding, OutOfRangeIdsRaiseUnderEveryTransform) {
   EXPECT_STRATA_ERROR(vmap([&](const Array& i) { return emb(i); })(array<int32_t>({1, -6})),
                       "[nn.Embedding]", "index -6");
   auto body = [&](const Array& c, const Array& i) { return std::pair{c + emb(i), c}; };
-  EXPECT_STRATA_ERROR(scan(body, zeros({3}), array<int32_t>({1, 5})), "[nn.Embedding]",
-                      "index 5");
+  EXPECT_STRATA_ERROR(scan(body, zeros({3}), array<int32_t>({1, 5})), "[nn.Embedding]", "index 5");
 }
 
 }  // namespace

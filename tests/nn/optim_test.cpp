@@ -221,7 +221,6 @@ TEST(NnTraining, MlpWithAdamFitsSyntheticRegression) {
   EXPECT_EQ(state.count.item<int32_t>(), kSteps);
 }
 
-
 // A (2, 1) gradient for a (2,) parameter used to broadcast Adam's state and the parameter.
 TEST(NnOptim, LeafShapeAndDtypeMismatchesNameKeyPaths) {
   const P params{{"w", ones({2})}, {"b", zeros({3})}};
@@ -229,8 +228,8 @@ TEST(NnOptim, LeafShapeAndDtypeMismatchesNameKeyPaths) {
   const P bad_dtype{{"w", ones({2})}, {"b", zeros({3}, DType::Float64)}};
   const optim::Adam adam = optim::adam(0.1);
   const auto state = adam.init(params);
-  EXPECT_STRATA_ERROR(adam.update(bad_shape, state, params), "[optim.adam]", "`w`",
-                      "float32(2,)", "float32(2, 1)");
+  EXPECT_STRATA_ERROR(adam.update(bad_shape, state, params), "[optim.adam]", "`w`", "float32(2,)",
+                      "float32(2, 1)");
   EXPECT_STRATA_ERROR(adam.update(bad_dtype, state, params), "[optim.adam]", "`b`", "float64");
   const optim::Sgd sgd = optim::sgd(0.1);
   EXPECT_STRATA_ERROR(sgd.update(bad_shape, sgd.init(params), params), "[optim.sgd]", "`w`");

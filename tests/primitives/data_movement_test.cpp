@@ -249,8 +249,7 @@ TEST(DataMovementPrimitives, GatherClampsEagerAndCompiled) {
 
 TEST(DataMovementPrimitives, CheckIndexRaisesEagerAndCompiled) {
   const auto check = make<prim::CheckIndex>(4, "take");
-  EXPECT_STRATA_ERROR(bind1(check, {array({1, 4, 0})}), "[take]", "index 4", "size 4",
-                      "element 1");
+  EXPECT_STRATA_ERROR(bind1(check, {array({1, 4, 0})}), "[take]", "index 4", "size 4", "element 1");
   EXPECT_STRATA_ERROR(bind1(check, {array({-5})}), "[take]", "index -5", "-4 to 3");
   EXPECT_STRATA_ERROR(eval_compiled(check, {array({0, -1, 3, 9})}), "[take]", "index 9",
                       "element 3");

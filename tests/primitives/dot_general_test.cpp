@@ -441,7 +441,6 @@ TEST(DotGeneralKernel, PlansKeepTheThreadCountTheyWereMadeFor) {
   set_num_threads(before);
 }
 
-
 // oneDNN refuses strided layouts whose elements overlap in its descriptor (a batch stride of 5
 // over columns 3 apart): such operands are copied first (issue 14).
 TEST(DotGeneralKernel, OverlappingStridedViewsAreCopiedFirst) {

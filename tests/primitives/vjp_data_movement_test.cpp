@@ -189,7 +189,9 @@ TEST(VjpGather, TakeModesUnderJitAndTheirGradients) {
   const std::vector<double> got = to_doubles(jit(fill)(x, idx));
   EXPECT_TRUE(std::isnan(got[0]) && std::isnan(got[1]) && std::isnan(got[4]) && std::isnan(got[5]));
   EXPECT_EQ(got[2], to_doubles(x)[8]);
-  EXPECT_EQ(to_doubles(jit(grad([&](const Array& v) { return sum(fill(v, array<int32_t>({-1, 9}))); }))(x)),
+  EXPECT_EQ(to_doubles(jit(grad([&](const Array& v) {
+              return sum(fill(v, array<int32_t>({-1, 9})));
+            }))(x)),
             (std::vector<double>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1}));
 }
 

@@ -393,7 +393,6 @@ TEST(VjpSecondOrder, ThirdDerivativeOfAPolynomial) {
   expect_equal(grad(d2)(x), {12.0, -24.0, 48.0}, "f'''");
 }
 
-
 // The differential tester's "wrong gradient" (issue 14): where over operands broadcast through
 // expand_dims / broadcast_to, with a comparison between two reductions of the same value.  Away
 // from an exact tie the gradient equals finite differences; at the tie (v9 <= v10 with

@@ -78,7 +78,6 @@ TEST(CheckpointErrors, LoopSchedulesBelongToScan) {
   }
 }
 
-
 TEST(Checkpoint, OutputIndependentOfTheInputGivesZeroGradient) {
   auto loss = [](const Array& x) {
     const auto constant = [](const Array&) { return st::ones({2}, st::DType::Float64); };

@@ -384,23 +384,26 @@ TEST(ScanGradErrors, BadPolicies) {
                st::Error);
 }
 
-
 // JAX returns zeros when nothing flows back; this used to fail with "scan has no vjp rule".
 TEST(ScanGrad, OutputsIndependentOfTheArgumentGiveZeroGradients) {
   const Array xs = random_array({3, 2}, st::DType::Float64, 5);
   auto loss = [](const Array& x) {
-    auto [c, ys] =
-        st::scan([](const Array& c, const Array&) { return std::pair{c * 2.0, c}; },
-                 st::ones({2}, st::DType::Float64), x);
+    auto [c, ys] = st::scan(
+        [](const Array& c, const Array&) {
+          return std::pair{c * 2.0, c};
+        },
+        st::ones({2}, st::DType::Float64), x);
     return st::sum(c) + st::sum(ys);
   };
   EXPECT_EQ(to_doubles(st::grad(loss)(xs)), std::vector<double>(6, 0.0));
   EXPECT_EQ(to_doubles(st::jit(st::grad(loss))(xs)), std::vector<double>(6, 0.0));
   // Only the carry ignores the argument: ys still get their gradient (c = 1, 2, 4 per step).
   auto mixed = [](const Array& x) {
-    auto [c, ys] =
-        st::scan([](const Array& c, const Array& xi) { return std::pair{c * 2.0, xi * c}; },
-                 st::ones({2}, st::DType::Float64), x);
+    auto [c, ys] = st::scan(
+        [](const Array& c, const Array& xi) {
+          return std::pair{c * 2.0, xi * c};
+        },
+        st::ones({2}, st::DType::Float64), x);
     return st::sum(c) + st::sum(ys);
   };
   EXPECT_EQ(to_doubles(st::grad(mixed)(xs)), (std::vector<double>{1, 1, 2, 2, 4, 4}));

@@ -227,7 +227,6 @@ TEST(Vmap, BatchOfKeysGivesIndependentStreams) {
   }
 }
 
-
 TEST(VmapErrors, ZeroDimensionalArgumentMappedAlongAxisZero) {
   EXPECT_STRATA_ERROR(vmap([](const Array& x) { return x * 2.0; })(scalar(1.0f)), "[vmap]",
                       "`arg0`", "0-d value has no axis", "st::none");

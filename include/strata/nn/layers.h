@@ -127,7 +127,8 @@ struct EmbeddingOptions {
 // indices.shape + (features,); an index outside [-num_embeddings, num_embeddings) is an error
 // (negative ones count from the end), eagerly and equally under jit, scan and vmap, where it is
 // raised when the compiled graph runs (nnx.Embed's jnp.take would return NaN rows instead; pass
-// ids through take(embedding.value, ids, IndexMode::Fill) for that).  attend(q) = q @ embedding.T (tied output projection).
+// ids through take(embedding.value, ids, IndexMode::Fill) for that).  attend(q) = q @ embedding.T
+// (tied output projection).
 struct Embedding {
   Param embedding;
   int64_t num_embeddings = 0, features = 0;

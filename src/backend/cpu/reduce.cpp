@@ -287,8 +287,8 @@ void reduce_planned(const std::vector<Dim>& dims, const T* in, T* out, int64_t o
   for (int d = 0; d < n; ++d) {
     if (dims[d].reduced && (!dims[r].reduced || dims[d].size > dims[r].size)) r = d;
   }
-  const int64_t chunks =
-      std::min<int64_t>({kReduceChunks, total / kParallelGrain, dims[r].reduced ? dims[r].size : 1});
+  const int64_t chunks = std::min<int64_t>(
+      {kReduceChunks, total / kParallelGrain, dims[r].reduced ? dims[r].size : 1});
   if (chunks <= 1) {
     run_box<Op>(dims, lo, hi, in, out);
     return;
