@@ -53,9 +53,10 @@ struct VjpLeaves {
   std::function<std::vector<Array>(const std::vector<Array>&)> pullback;
 };
 using GradLeafFn = std::function<std::vector<Array>(const std::vector<Array>&)>;
-// Traces fn on `inputs`, runs its forward pass and returns the outputs and the pullback.
+// Traces fn on `inputs`, runs its forward pass and returns the outputs and the pullback; `api`
+// names the caller in errors.
 VjpLeaves vjp_leaves(const std::vector<Array>& inputs, const std::vector<bool>& wanted,
-                     const GradLeafFn& fn);
+                     const GradLeafFn& fn, const char* api = "grad");
 // "[api] ..." unless every wanted leaf is floating point.
 void check_differentiable(const char* api, const std::vector<Array>& leaves,
                           const std::vector<std::string>& paths, const std::vector<bool>& wanted);
@@ -97,7 +98,7 @@ auto value_and_grad_impl(const char* api, const F& f, const Args&... args) {
   }
   check_differentiable(api, flat.leaves, flat.paths, wanted);
   tree::TreeDef aux_def;
-  VjpLeaves v = vjp_leaves(flat.leaves, wanted, [&](const std::vector<Array>& traced) {
+  const auto record = [&](const std::vector<Array>& traced) {
     R r = std::apply(f, flat.unflatten(traced));
     if constexpr (Aux) {
       aux_def = tree::structure(r.second);
@@ -107,7 +108,8 @@ auto value_and_grad_impl(const char* api, const F& f, const Args&... args) {
     } else {
       return std::vector<Array>{r};
     }
-  });
+  };
+  VjpLeaves v = vjp_leaves(flat.leaves, wanted, record, api);
   check_scalar_loss(api, v.outputs[0]);
   std::vector<Array> out_cts(v.outputs.size());
   out_cts[0] = ones_like(v.outputs[0]);
@@ -217,14 +219,15 @@ auto vjp(const F& f, const Args&... primals) {
   auto flat = std::make_shared<detail::FlatArgs<Args...>>(primals...);
   std::vector<bool> wanted(flat->leaves.size());
   for (size_t i = 0; i < wanted.size(); ++i) {
-    wanted[i] = is_floating(flat->leaves[i].dtype());
+    wanted[i] = flat->leaves[i].valid() && is_floating(flat->leaves[i].dtype());
   }
   tree::TreeDef out_def;
-  detail::VjpLeaves v = detail::vjp_leaves(flat->leaves, wanted, [&](const std::vector<Array>& t) {
+  const auto record = [&](const std::vector<Array>& t) {
     R r = std::apply(f, flat->unflatten(t));
     out_def = tree::structure(r);
     return tree::leaves(r);
-  });
+  };
+  detail::VjpLeaves v = detail::vjp_leaves(flat->leaves, wanted, record, "vjp");
   R out = tree::unflatten<R>(out_def, v.outputs);
   auto pullback = [flat, out_def, wanted, pb = std::move(v.pullback)](const R& ct) {
     const tree::TreeDef ct_def = tree::structure(ct);

@@ -65,6 +65,8 @@ struct CompileStats {
 namespace detail {
 
 bool is_tracing();
+// "[api] ..." for an empty or leaked (traced by a trace that has ended) argument leaf.
+void check_arguments(const char* api, const std::vector<Array>& leaves);
 // Records fn(inputs as traced arrays) in a fresh top-level frame; `fn` returns the output leaves.
 struct Traced {
   std::shared_ptr<const ir::Graph> graph;
@@ -137,9 +139,12 @@ class Jit {
   template <class... Args>
   auto operator()(const Args&... args) const {
     using R = std::remove_cvref_t<std::invoke_result_t<const F&, const Args&...>>;
-    if (detail::is_tracing()) return R(f_(args...));  // inlined into the enclosing trace
     const detail::ArgTuple<Args...> tuple(args...);
     auto [leaves, def] = tree::flatten(tuple);
+    if (detail::is_tracing()) {  // inlined into the enclosing trace
+      detail::check_arguments("jit", leaves);
+      return R(f_(args...));
+    }
     const auto entry = cache_->get(def, leaves, [&] {
       tree::TreeDef out_def;
       detail::Traced traced = trace_args<R, detail::ArgTuple<Args...>>(def, leaves, out_def);

@@ -91,7 +91,8 @@ Array shift_right_arithmetic(const Array& a, const Array& amount);
 // lax.bitcast_convert_type for equal widths: the same bits read as `dtype` (uint32 -> float32).
 Array bitcast_convert_type(const Array& a, DType dtype);
 
-// where(cond, x, y): cond must be bool; x and y promote; all three broadcast.
+// where(cond, x, y): a non-bool cond counts as true where it is nonzero (as jnp.where); x and y
+// promote; all three broadcast.
 Array where(const Array& cond, const Array& x, const Array& y);
 
 // ---------------------------------------------------------------- reductions

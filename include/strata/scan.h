@@ -87,10 +87,11 @@ const std::type_info* stateless_type() {
   return std::is_empty_v<D> ? &typeid(D) : nullptr;
 }
 
-// scan with the cache key given: `body_type` names the body when it is stateless, else null.
+// scan with the cache key given: `body_type` names the body when it is stateless, else null;
+// `api` names the caller in errors (scan or fold).
 template <class F, class Carry, class Xs>
 auto scan_keyed(const std::type_info* body_type, F&& f, const Carry& init, const Xs& xs,
-                const ScanOptions& options) {
+                const ScanOptions& options, const char* api = "scan") {
   using Result = std::invoke_result_t<F&, const Carry&, const Xs&>;
   static_assert(detail::is_std_pair<std::remove_cvref_t<Result>>::value,
                 "strata::scan: the body must return std::pair{new_carry, y} (use strata::None{} "
@@ -112,13 +113,13 @@ auto scan_keyed(const std::type_info* body_type, F&& f, const Carry& init, const
     leaves.xs.push_back(a);
   }
   ScanOut out = scan_leaves(
-      "scan", leaves,
+      api, leaves,
       [&](std::vector<Array> carry, std::vector<Array> x) {
         Result r = f(tree::unflatten<Carry>(leaves.init_def, std::move(carry)),
                      tree::unflatten<Xs>(leaves.xs_def, std::move(x)));
         const tree::TreeDef carry_def = tree::structure(r.first);
         if (!(carry_def == leaves.init_def)) {
-          carry_structure_error("scan", leaves.init_def, carry_def);
+          carry_structure_error(api, leaves.init_def, carry_def);
         }
         return ScanBodyOut{tree::leaves(r.first), tree::leaves(r.second),
                            tree::structure(r.second)};
@@ -152,7 +153,7 @@ Carry fold(F&& f, const Carry& init, const Xs& xs, const ScanOptions& options = 
              [&](const Carry& c, const Xs& x) {
                return std::pair{f(c, x), None{}};
              },
-             init, xs, options)
+             init, xs, options, "fold")
       .first;
 }
 

@@ -15,6 +15,11 @@ Array stop_gradient(const Array& x) {
 }
 
 Array checkpoint_name(const Array& x, const std::string& name) {
+  if (name.empty()) {
+    fail("checkpoint_name",
+         "the name is empty; CheckpointPolicy::save_names cannot select an "
+         "empty name, so give the value a non-empty label");
+  }
   return prim::bind1(prim::make<prim::CheckpointName>(name), {x});
 }
 
@@ -72,10 +77,10 @@ prim::SavePolicy save_policy(const CheckpointPolicy& c) {
 }
 
 VjpLeaves vjp_leaves(const std::vector<Array>& inputs, const std::vector<bool>& wanted,
-                     const GradLeafFn& fn) {
+                     const GradLeafFn& fn, const char* api) {
   // Record fn once; values it closes over from enclosing traces become leading inputs (consts),
   // which get no cotangent here (an enclosing grad differentiates through them itself).
-  const TracedBody traced = trace_body("grad", inputs, fn);
+  const TracedBody traced = trace_body(api, inputs, fn);
   const std::shared_ptr<const ir::Graph>& graph = traced.graph;
   const std::vector<Array>& consts = traced.captured;
   std::vector<Array> all = consts;
@@ -111,6 +116,9 @@ std::pair<std::vector<Array>, std::vector<Array>> jvp_leaves(const std::vector<A
                                                              const GradLeafFn& fn) {
   std::vector<bool> wanted(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].valid()) {
+      fail("jvp", "primal leaf ", i, " is an empty Array; pass a value for every leaf");
+    }
     wanted[i] = is_floating(inputs[i].dtype());
     if (!wanted[i]) continue;
     if (!tangents[i].valid() || tangents[i].shape() != inputs[i].shape() ||
@@ -120,7 +128,7 @@ std::pair<std::vector<Array>, std::vector<Array>> jvp_leaves(const std::vector<A
            tangents[i].valid() ? prim::to_string(prim::type_of(tangents[i])) : "an empty Array");
     }
   }
-  VjpLeaves primal = vjp_leaves(inputs, wanted, fn);
+  VjpLeaves primal = vjp_leaves(inputs, wanted, fn, "jvp");
   // u -> pullback(u) is linear; its vjp at any u, applied to the tangents, is J·tangents.
   std::vector<Array> u0;
   std::vector<bool> u_wanted;

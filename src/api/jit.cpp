@@ -64,6 +64,15 @@ bool is_tracing() {
   return tracing::is_tracing();
 }
 
+void check_arguments(const char* api, const std::vector<Array>& leaves) {
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    if (!leaves[i].valid()) {
+      fail(api, "argument leaf ", i, " is an empty Array; pass a value for every leaf");
+    }
+    tracing::check_not_leaked(api, leaves[i], "argument leaf " + std::to_string(i));
+  }
+}
+
 Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn, const char* api) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t traces_before = scan_body_traces();
@@ -73,11 +82,8 @@ Traced trace_leaves(const std::vector<Array>& example_inputs, const LeafFn& fn, 
   const auto& frame = scope.shared();
   frame->reruns = "jit";
   std::vector<Array> inputs;
+  check_arguments(api, example_inputs);
   for (size_t i = 0; i < example_inputs.size(); ++i) {
-    if (!example_inputs[i].valid()) {
-      fail(api, "argument leaf ", i, " is an empty Array; pass a value for every leaf");
-    }
-    tracing::check_not_leaked(api, example_inputs[i], "argument leaf " + std::to_string(i));
     inputs.push_back(tracing::new_input(frame, prim::type_of(example_inputs[i])));
   }
   std::vector<ir::ValueId> outputs;
@@ -152,12 +158,8 @@ std::shared_ptr<const JitCache::Entry> JitCache::get(const tree::TreeDef& def,
                                                      const std::function<Entry()>& build) {
   Key key{def, {}};
   key.types.reserve(leaves.size());
-  for (size_t i = 0; i < leaves.size(); ++i) {
-    const Array& a = leaves[i];
-    if (!a.valid()) fail("jit", "an argument leaf is an empty Array; pass a value for every leaf");
-    tracing::check_not_leaked("jit", a, "argument leaf " + std::to_string(i));
-    key.types.push_back(prim::type_of(a));
-  }
+  check_arguments("jit", leaves);
+  for (const Array& a : leaves) key.types.push_back(prim::type_of(a));
   std::lock_guard<std::mutex> lock(impl_->mutex);
   auto it = impl_->entries.find(key);
   if (it != impl_->entries.end()) return it->second;

@@ -118,11 +118,15 @@ ScanOut scan_leaves(const char* api, const ScanLeaves& leaves, const ScanBodyFn&
       fail(api, "init leaf `", tree::display_path(leaves.init_paths[i]),
            "` is an empty Array; give every carry leaf a value");
     }
+    tracing::check_not_leaked(api, leaves.init[i],
+                              "init leaf `" + tree::display_path(leaves.init_paths[i]) + "`");
   }
   for (size_t i = 0; i < leaves.xs.size(); ++i) {
     if (!leaves.xs[i].valid()) {
       fail(api, "xs leaf `", tree::display_path(leaves.xs_paths[i]), "` is an empty Array");
     }
+    tracing::check_not_leaked(api, leaves.xs[i],
+                              "xs leaf `" + tree::display_path(leaves.xs_paths[i]) + "`");
   }
   const int64_t length = scan_length(api, leaves, options);
   options.checkpoint.validate(api);

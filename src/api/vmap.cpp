@@ -93,6 +93,10 @@ std::string join(const std::vector<std::string>& names) {
 void resolve(const char* what, const AxisSpec& spec, const tree::Node& node,
              const std::string& path, std::vector<int>& out) {
   using Kind = AxisSpec::Kind;
+  if (spec.kind() == Kind::Axis && spec.axis() == kNone) {  // would read as "not mapped"
+    fail("vmap", what, " axis ", spec.axis(), " for `", path,
+         "` is out of range for any array; give an axis in [-ndim, ndim) or st::none");
+  }
   if (spec.kind() == Kind::Axis || spec.kind() == Kind::NotMapped) {
     out.insert(out.end(), node.num_leaves, spec.kind() == Kind::Axis ? spec.axis() : kNone);
     return;
@@ -221,6 +225,12 @@ std::vector<Array> vmap_leaves(const VmapCall& call, const VmapLeafFn& fn) {
   const int64_t B = batch_size(call, dims);
 
   const TracedBody traced = trace_body("vmap", example, fn);
+  // Any value of the body may gain the batch axis: its batched size must fit.
+  for (ir::ValueId v = 0; v < traced.graph->num_values(); ++v) {
+    prim::ValueType t = traced.graph->type(v);
+    t.shape.insert(t.shape.begin(), B);
+    strata::detail::checked_nbytes(t.shape, t.dtype, "vmap");
+  }
   std::vector<Array> inputs = traced.captured;
   std::vector<int> input_dims(traced.captured.size(), kNotBatched);
   inputs.insert(inputs.end(), call.leaves.begin(), call.leaves.end());

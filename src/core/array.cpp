@@ -278,7 +278,11 @@ Array Array::operator[](int64_t index) const {
          " (shape ", to_string(shape()), ")");
   }
   if (index < 0) index += n;
-  if (is_traced()) return strata::squeeze(strata::slice(*this, {Slice{index, index + 1}}), {0});
+  if (is_traced()) {
+    return as_api("Array::operator[]", [&] {
+      return strata::squeeze(strata::slice(*this, {Slice{index, index + 1}}), {0});
+    });
+  }
   Shape shape(this->shape().begin() + 1, this->shape().end());
   Strides strides(this->strides().begin() + 1, this->strides().end());
   return detail::make_view(*this, std::move(shape), std::move(strides),
@@ -287,7 +291,7 @@ Array Array::operator[](int64_t index) const {
 
 Array Array::slice(int64_t start, int64_t stop, int64_t step) const {
   if (ndim() == 0) fail("Array::slice", "cannot slice a 0-d array; it has no leading axis");
-  return strata::slice(*this, {Slice{start, stop, step}});
+  return as_api("Array::slice", [&] { return strata::slice(*this, {Slice{start, stop, step}}); });
 }
 
 Array Array::astype(DType dtype) const {

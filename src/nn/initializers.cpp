@@ -53,13 +53,15 @@ Initializer constant(double value) {
 Initializer normal(double stddev) {
   return [stddev](const Array& key, const Shape& shape, DType dtype) {
     check_float("nn.init.normal", dtype);
-    return random::normal(key, shape, dtype) * typed(stddev, dtype);
+    return as_api("nn.init.normal",
+                  [&] { return random::normal(key, shape, dtype) * typed(stddev, dtype); });
   };
 }
 Initializer uniform(double scale) {
   return [scale](const Array& key, const Shape& shape, DType dtype) {
     check_float("nn.init.uniform", dtype);
-    return random::uniform(key, shape, dtype) * typed(scale, dtype);
+    return as_api("nn.init.uniform",
+                  [&] { return random::uniform(key, shape, dtype) * typed(scale, dtype); });
   };
 }
 Initializer truncated_normal(double stddev, double lower, double upper) {
@@ -69,7 +71,9 @@ Initializer truncated_normal(double stddev, double lower, double upper) {
   }
   return [=](const Array& key, const Shape& shape, DType dtype) {
     check_float("nn.init.truncated_normal", dtype);
-    return random::truncated_normal(key, lower, upper, shape, dtype) * typed(stddev, dtype);
+    return as_api("nn.init.truncated_normal", [&] {
+      return random::truncated_normal(key, lower, upper, shape, dtype) * typed(stddev, dtype);
+    });
   };
 }
 
@@ -86,6 +90,10 @@ Fans compute_fans(const Shape& shape, int in_axis, int out_axis, const std::vect
   // in == out is allowed, as in JAX (nnx.Embed uses in_axis=-2, out_axis=0 on 2-d shapes).
   double total = 1;
   for (int64_t d : shape) total *= static_cast<double>(d);
+  if (total == 0) {
+    fail(api, "shape ", to_string(shape), " has a zero-sized axis, so its fans are 0",
+         parameter_note(), "; the variance would divide by zero");
+  }
   double receptive = total / static_cast<double>(shape[static_cast<size_t>(in)]) /
                      static_cast<double>(shape[static_cast<size_t>(out)]);
   for (int b : batch_axis) {
@@ -118,17 +126,19 @@ Initializer variance_scaling(double scale, FanMode mode, Distribution distributi
                                : mode == FanMode::FanOut ? f.fan_out
                                                          : (f.fan_in + f.fan_out) / 2;
     const Array variance = typed(scale / denominator, dtype);
-    switch (distribution) {
-      case Distribution::TruncatedNormal: {
-        const Array stddev = sqrt(variance) / typed(0.87962566103423978, dtype);
-        return random::truncated_normal(key, -2, 2, shape, dtype) * stddev;
+    return as_api(api, [&]() -> Array {
+      switch (distribution) {
+        case Distribution::TruncatedNormal: {
+          const Array stddev = sqrt(variance) / typed(0.87962566103423978, dtype);
+          return random::truncated_normal(key, -2, 2, shape, dtype) * stddev;
+        }
+        case Distribution::Normal:
+          return random::normal(key, shape, dtype) * sqrt(variance);
+        case Distribution::Uniform:
+          return random::uniform(key, shape, dtype, -1, 1) * sqrt(3 * variance);
       }
-      case Distribution::Normal:
-        return random::normal(key, shape, dtype) * sqrt(variance);
-      case Distribution::Uniform:
-        return random::uniform(key, shape, dtype, -1, 1) * sqrt(3 * variance);
-    }
-    fail(api, "unknown distribution ", static_cast<int>(distribution));
+      fail(api, "unknown distribution ", static_cast<int>(distribution));
+    });
   };
 }
 

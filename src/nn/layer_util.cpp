@@ -34,6 +34,7 @@ Param make_param(const char* api, std::string_view name, Rngs& rngs, const init:
          "; pass one of nn::init's initialisers");
   }
   const Shape& drawn = init_shape ? *init_shape : shape;
+  strata::detail::checked_nbytes(drawn, dtype, api);
   const Array value = init(key, drawn, dtype);
   if (!value.valid() || value.shape() != drawn || value.dtype() != dtype) {
     const std::string got = value.valid()

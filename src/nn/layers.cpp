@@ -27,10 +27,12 @@ Linear::Linear(int64_t in, int64_t out, Rngs& rngs, LinearOptions options)
 }
 
 Array Linear::operator()(const Array& x) const {
-  check_feature_axis("nn.Linear", x, -1, kernel.shape()[0], "input features (in_features)");
-  Array y = matmul(x, kernel.value);
-  if (bias) y = y + bias->value;
-  return y;
+  return as_api("nn.Linear", [&] {
+    check_feature_axis("nn.Linear", x, -1, kernel.shape()[0], "input features (in_features)");
+    Array y = matmul(x, kernel.value);
+    if (bias) y = y + bias->value;
+    return y;
+  });
 }
 
 // ---------------------------------------------------------------- LinearGeneral
@@ -117,6 +119,7 @@ Embedding::Embedding(int64_t n, int64_t f, Rngs& rngs, EmbeddingOptions options)
 
 Array Embedding::operator()(const Array& indices) const {
   const char* api = "nn.Embedding";
+  if (!indices.valid()) fail(api, "the indices are an empty Array", module_path_note());
   if (!is_integer(indices.dtype())) {
     fail(api, "expected integer indices, found dtype ", indices.dtype(), " of shape ",
          to_string(indices.shape()), module_path_note(),

@@ -1,5 +1,7 @@
 #include "strata/nn/normalization.h"
 
+#include <cmath>
+
 #include "nn/layer_util.h"
 #include "strata/core/error.h"
 #include "strata/grad.h"
@@ -62,12 +64,20 @@ Array normalize(const Array& x, const Stats& s, const std::optional<Param>& scal
   return cast(y, is_floating(out) ? out : promote_types(out, DType::Float32));
 }
 
+// epsilon is added to the variance before rsqrt: a negative one can make it negative (NaN).
+void check_epsilon(const char* api, double epsilon) {
+  if (!(epsilon >= 0 && std::isfinite(epsilon))) {
+    fail(api, "expected a finite epsilon >= 0, found ", epsilon, module_path_note());
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- LayerNorm / RMSNorm
 LayerNorm::LayerNorm(int64_t n, Rngs& rngs, NormOptions options)
     : num_features(n), epsilon(options.epsilon), use_fast_variance(options.use_fast_variance) {
   check_positive("nn.LayerNorm", "num_features", n);
+  check_epsilon("nn.LayerNorm", epsilon);
   if (options.use_scale) {
     scale = make_param("nn.LayerNorm", "scale", rngs, options.scale_init, {n}, options.dtype);
   }
@@ -84,6 +94,7 @@ Array LayerNorm::operator()(const Array& x) const {
 RMSNorm::RMSNorm(int64_t n, Rngs& rngs, NormOptions options)
     : num_features(n), epsilon(options.epsilon) {
   check_positive("nn.RMSNorm", "num_features", n);
+  check_epsilon("nn.RMSNorm", epsilon);
   if (options.use_scale) {
     scale = make_param("nn.RMSNorm", "scale", rngs, options.scale_init, {n}, options.dtype);
   }
@@ -161,6 +172,7 @@ BatchNorm::BatchNorm(int64_t n, Rngs& rngs, BatchNormOptions o)
       epsilon(o.epsilon),
       use_fast_variance(o.use_fast_variance) {
   check_positive(kBatchNorm, "num_features", n);
+  check_epsilon(kBatchNorm, epsilon);
   if (!(momentum >= 0 && momentum <= 1)) {
     fail(kBatchNorm, "expected a momentum in [0, 1], found ", momentum, module_path_note());
   }

@@ -14,6 +14,7 @@ constexpr const char* kApi = "nn.Rngs";
 
 Array checked_key(const Array& k) {
   if (!k.valid()) fail(kApi, "expected a seed or a uint32 key of shape (2,), found an empty Array");
+  tracing::check_not_leaked(kApi, k, "the key");
   if (k.dtype() != DType::UInt32 || k.shape() != Shape{2}) {
     fail(kApi, "expected a key of dtype uint32 and shape (2,) (as from random::key), found ",
          k.dtype(), " of shape ", to_string(k.shape()),
@@ -119,6 +120,7 @@ Rngs Rngs::split(int64_t n) {
 
 Rngs Rngs::split(int64_t n, const std::vector<std::string>& which) {
   if (n < 1) fail(kApi, "split(", n, "): the number of splits must be at least 1");
+  strata::detail::checked_nbytes({n, 2}, DType::UInt64, kApi);  // the keys and their counters
   std::vector<std::string> split_streams;
   for (const std::string& name : which) split_streams.push_back(resolve(name));
   Rngs out;

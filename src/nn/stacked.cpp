@@ -106,11 +106,16 @@ void plan_by_in_axes(const std::string& api, const InAxes& in_axes, int64_t num_
   }
 }
 
-void plan_for_init(int64_t num_layers, PerLayerPlan& plan) {
-  for (LayerArg& arg : plan.args) {
+void plan_for_init(const std::string& api, int64_t num_layers, PerLayerPlan& plan) {
+  for (size_t position = 0; position < plan.args.size(); ++position) {
+    LayerArg& arg = plan.args[position];
     arg.row.assign(arg.leaves.size(), -1);
     for (size_t k = 0; k < arg.leaves.size(); ++k) {
       const Array& x = arg.leaves[k];
+      if (!x.valid()) {
+        fail(api, "leaf ", k, " of the constructor argument arg", position,
+             " is an empty Array; give it a value");
+      }
       // ArrayStacked's rule: an array is per layer when its leading size is num_layers.
       if (arg.is_rngs || (x.valid() && x.ndim() >= 1 && x.shape()[0] == num_layers)) {
         arg.row[k] = static_cast<int64_t>(plan.stacked.size());

@@ -37,8 +37,13 @@ void merge_twice(const std::string& path) {
        "`; pass the two halves of one nn::split (each path in one of them), or one full state");
 }
 
-void merge_mismatch(const std::string& path, const Array& want, const Array& got) {
-  fail("nn.merge", "at key path `", path, "` the module holds ", want.dtype(), " ",
+void check_replacement(const char* api, const std::string& path, const Array& want,
+                       const Array& got) {
+  if (!got.valid()) {
+    fail(api, "at key path `", path, "` the state holds an empty Array; give every entry a value");
+  }
+  if (!want.valid() || (got.shape() == want.shape() && got.dtype() == want.dtype())) return;
+  fail(api, "at key path `", path, "` the module holds ", want.dtype(), " ",
        to_string(want.shape()), " but the state holds ", got.dtype(), " ", to_string(got.shape()),
        "; a state can only be merged into a module of the same shapes");
 }

@@ -70,6 +70,7 @@ Array iota(DType dtype, const Shape& shape, int dimension) {
 
 Array arange(int64_t stop, DType dtype) {
   if (dtype == DType::Bool) fail("arange", "dtype must be numeric, found bool");
+  check_dims("arange", {std::max<int64_t>(stop, 0)}, dtype);
   return iota(dtype, Shape{std::max<int64_t>(stop, 0)}, 0);
 }
 
@@ -86,6 +87,7 @@ Array arange(double start, double stop, double step, DType dtype) {
          " elements, too many to allocate");
   }
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  check_dims("arange", {n}, DType::Float64);
   // start + i * step in float64 (one rounding to `dtype` at the end), like np.arange's values.
   Array values = iota(DType::Float64, Shape{n}, 0);
   if (step != 1.0) values = multiply(values, scalar(step));
@@ -99,6 +101,7 @@ Array eye(int64_t n, std::optional<int64_t> m, int64_t k, DType dtype) {
     fail("eye", "the number of rows and columns must be >= 0, found N=", n, " M=", cols);
   }
   if (n == 0 || cols == 0) return zeros({n, cols}, dtype);
+  check_dims("eye", {n, cols}, DType::Int64);  // the size of the index grids below
   // Ones where column - row == k.
   const Array row = iota(DType::Int64, {n, cols}, 0);
   const Array col = iota(DType::Int64, {n, cols}, 1);

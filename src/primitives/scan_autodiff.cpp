@@ -247,7 +247,7 @@ SavePolicy choose_for_budget(const ir::Graph& g, const std::vector<transforms::I
     chosen = carries, chosen.nested_blocks = blocks;
     name = detail::cat("nested(", blocks, " blocks)");
   } else {
-    fail("grad", "no checkpoint schedule fits the memory budget of ", budget,
+    fail("scan", "no checkpoint schedule fits the memory budget of ", budget,
          " bytes for this scan of length ", length, ": save_all needs ", all_bytes,
          " bytes, carries_only ", car_bytes, ", nested ", nested_bytes,
          "; raise the budget to at least ", std::min({all_bytes, car_bytes, nested_bytes}),

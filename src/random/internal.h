@@ -9,7 +9,7 @@ namespace strata::random::detail {
 
 // Throws "[random.<fn>] ..." unless `key` is a uint32 array of shape (2,).
 void check_key(const char* api, const Array& key);
-// Throws "[random.<fn>] ..." for a negative dimension.
+// Throws "[random.<fn>] ..." for a negative dimension or a size that does not fit.
 void check_shape(const char* api, const Shape& shape);
 
 struct BlockWords {

@@ -5,6 +5,7 @@
 #include "random/internal.h"
 #include "strata/ops.h"
 #include "strata/random.h"
+#include "trace/frame.h"
 
 namespace strata::random {
 
@@ -16,6 +17,7 @@ void check_key(const char* api, const Array& key) {
          "expected a key of type uint32[2] (from random::key, split or fold_in), found an "
          "empty Array");
   }
+  tracing::check_not_leaked(api, key, "the key");
   if (key.dtype() != DType::UInt32 || key.shape() != Shape{2}) {
     fail(api, "expected a key of type uint32[2] (from random::key, split or fold_in), found ",
          key.dtype(), to_string(key.shape()),
@@ -26,11 +28,8 @@ void check_key(const char* api, const Array& key) {
 }
 
 void check_shape(const char* api, const Shape& shape) {
-  for (int64_t d : shape) {
-    if (d < 0) {
-      fail(api, "shape ", to_string(shape), " has a negative dimension; sizes must be >= 0");
-    }
-  }
+  // uint64 counters: the widest array a sampler builds over the shape.
+  strata::detail::checked_nbytes(shape, DType::UInt64, api);
 }
 
 namespace {
@@ -87,6 +86,7 @@ Array key(int64_t seed) {
 Array split(const Array& key, int64_t n) {
   detail::check_key("random.split", key);
   if (n < 0) fail("random.split", "the number of keys must be >= 0, found ", n);
+  detail::check_shape("random.split", {n, 2});
   const detail::BlockWords b = detail::counter_blocks(key, {n});
   return stack({b.y0, b.y1}, 1);
 }

@@ -137,7 +137,7 @@ TEST(ArrayViews, SliceIsAView) {
   EXPECT_EQ(to_doubles(r[0]), to_doubles(a[5]));
   EXPECT_EQ(a.slice(4, 100).shape(), (Shape{2, 2}));  // clamped like Python
   EXPECT_EQ(a.slice(3, 1).shape(), (Shape{0, 2}));
-  EXPECT_STRATA_ERROR(a.slice(0, 2, 0), "[slice]", "step cannot be zero");
+  EXPECT_STRATA_ERROR(a.slice(0, 2, 0), "[Array::slice]", "(in slice)", "step cannot be zero");
 }
 
 TEST(ArrayViews, IndexErrors) {

@@ -139,8 +139,9 @@ TEST(StackedErrors, LayerIndexAndOutAxes) {
                       "[nn.Sequential.vmap_via]", "out_axes must be an int");
   EXPECT_STRATA_ERROR(seq.vmap_via(apply, strata::none, 2)(ones({2})), "out_axes 2",
                       "out of range");
-  // A per-layer output cannot be left unstacked (vmap's own error).
-  EXPECT_STRATA_ERROR(stack.vmap_via(apply, strata::none, strata::none)(ones({2})), "[vmap]");
+  // A per-layer output cannot be left unstacked (vmap's own error, under the stack's name).
+  EXPECT_STRATA_ERROR(stack.vmap_via(apply, strata::none, strata::none)(ones({2})),
+                      "[nn.ArrayStacked.vmap_via]", "(in vmap)", "out_axes is st::none");
 }
 
 TEST(StackedErrors, ARngsSplitIntoAnotherCountIsRefused) {

@@ -190,13 +190,17 @@ struct Scanned {
     const auto parts = detail::partition(tree::leaves(layers), sliced);  // (per layer, shared)
     const tree::TreeDef def = tree::structure(layers);
     const std::vector<bool>& mask = sliced;
-    return strata::scan(
-        [&](const Carry& c, const std::pair<std::vector<Array>, Xs>& x) {
-          const M layer = tree::unflatten<M>(def, detail::interleave(mask, x.first, parts.second));
-          return layer(c, x.second);
-        },
-        carry, std::pair{parts.first, xs},
-        {.length = length, .reverse = reverse, .checkpoint = checkpoint});
+    const auto body = [&](const Carry& c, const std::pair<std::vector<Array>, Xs>& x) {
+      const M layer = tree::unflatten<M>(def, detail::interleave(mask, x.first, parts.second));
+      return layer(c, x.second);
+    };
+    const strata::ScanOptions options{
+        .length = length, .reverse = reverse, .checkpoint = checkpoint};
+    return as_api("nn.lift.scan",
+                  [&] {
+                    return strata::scan(body, carry, std::pair{parts.first, xs}, options);
+                  },
+                  {"scan"});
   }
 };
 
@@ -247,12 +251,17 @@ struct Vmapped {
     for (size_t i = 0; i < sizeof...(Args); ++i) {
       specs.push_back(per_argument ? in_axes.children()[i] : in_axes);
     }
-    return strata::vmap(
-        [&](const std::vector<Array>& mine, const std::vector<Array>& common, const Args&... a) {
-          const M m = tree::unflatten<M>(def, detail::interleave(mask, mine, common));
-          return m(a...);
-        },
-        AxisSpec::list(std::move(specs)), out_axes)(parts.first, parts.second, args...);
+    const auto body = [&](const std::vector<Array>& mine, const std::vector<Array>& common,
+                          const Args&... a) {
+      const M m = tree::unflatten<M>(def, detail::interleave(mask, mine, common));
+      return m(a...);
+    };
+    return as_api("nn.lift.vmap",
+                  [&] {
+                    return strata::vmap(body, AxisSpec::list(std::move(specs)), out_axes)(
+                        parts.first, parts.second, args...);
+                  },
+                  {"vmap"});
   }
 };
 

@@ -215,7 +215,7 @@ struct PerLayerPlan {
 void plan_by_in_axes(const std::string& api, const InAxes& in_axes, int64_t num_layers,
                      const std::string& layers, bool after_carry, PerLayerPlan& plan);
 // init's rule: nn::Rngs split per layer, other arrays by their leading size.
-void plan_for_init(int64_t num_layers, PerLayerPlan& plan);
+void plan_for_init(const std::string& api, int64_t num_layers, PerLayerPlan& plan);
 // rngs split into num_layers (or rngs itself when already split so).
 Rngs rngs_for_layers(const std::string& api, Rngs& rngs, int64_t num_layers, size_t position);
 // "[api] ..." unless `out` (a layer's new carry) has the structure and leaf types of `in`.
@@ -262,7 +262,7 @@ class PerLayerArgs {
         plan.args[I].leaves = tree::leaves(per_layer);
       }
     });
-    plan_for_init(num_layers, plan);
+    plan_for_init(api, num_layers, plan);
   }
   // f(front..., arguments of one layer): `rows` holds one row of each array in plan.stacked.
   // Per-layer arguments are rebuilt as locals; shared ones are passed as given.
@@ -389,7 +389,9 @@ M build_layers(const std::string& api, int64_t num_layers, const auto& factory, 
   auto one_layer = [&](const std::vector<Array>& rows) -> M {
     return per_layer.call(factory, rows);
   };
-  M layers = strata::vmap(one_layer, 0, 0, num_layers)(per_layer.plan.stacked);
+  M layers =
+      as_api(api, [&] { return strata::vmap(one_layer, 0, 0, num_layers)(per_layer.plan.stacked); },
+             {"vmap"});
   warn_if_layers_identical(layers, num_layers, api.c_str());
   return layers;
 }
@@ -447,8 +449,12 @@ class StackedLayers {
       auto one_layer = [&](const M& layer, const std::vector<Array>& rows) {
         return per_layer.call(fn, rows, layer);
       };
-      return strata::vmap(one_layer, AxisSpec{0, 0}, out_axes, self.num_layers_)(
-          self.layers, per_layer.plan.stacked);
+      return as_api(self.api("vmap_via"),
+                    [&] {
+                      return strata::vmap(one_layer, AxisSpec{0, 0}, out_axes, self.num_layers_)(
+                          self.layers, per_layer.plan.stacked);
+                    },
+                    {"vmap"});
     };
   }
   M get_layer(int64_t index) const {
@@ -490,9 +496,8 @@ class StackedLayers {
     auto body = [&](const Carry& carry, const Xs& x) {
       return layer_step<WithYs>(where, carry, per_layer.call(fn, x.second, x.first, carry));
     };
-    return strata::scan(
-        body, init, xs,
-        ScanOptions{.length = num_layers_, .unroll = unroll_, .checkpoint = checkpoint_});
+    const ScanOptions options{.length = num_layers_, .unroll = unroll_, .checkpoint = checkpoint_};
+    return as_api(where, [&] { return strata::scan(body, init, xs, options); }, {"scan"});
   }
 
   int64_t num_layers_;

@@ -106,7 +106,10 @@ void walk(X& x, std::string& path, F& f) {
 }
 [[noreturn]] void merge_missing(const std::string& path, Kind kind);
 [[noreturn]] void merge_twice(const std::string& path);
-[[noreturn]] void merge_mismatch(const std::string& path, const Array& want, const Array& got);
+// "[api] ..." unless the state's entry `got` can replace the module's array `want` (same shape and
+// dtype, not empty).
+void check_replacement(const char* api, const std::string& path, const Array& want,
+                       const Array& got);
 void merge_unused(const State& a, const State& b, const std::map<std::string, int>& used);
 void update_unknown(const State& s, const std::map<std::string, int>& used);
 void warn_if_identical_params(const std::vector<std::string>& paths,
@@ -158,10 +161,7 @@ M merge(const M& m, const State& a, const State& b = {}) {
     } else if (in_b != b.end()) {
       detail::merge_twice(path);
     }
-    if (leaf.valid() &&
-        (it->second.shape() != leaf.shape() || it->second.dtype() != leaf.dtype())) {
-      detail::merge_mismatch(path, leaf, it->second);
-    }
+    detail::check_replacement("nn.merge", path, leaf, it->second);
     leaf = it->second;
     ++used[path];
   });
@@ -177,10 +177,7 @@ M update(const M& m, const State& s) {
   walk(out, [&](const std::string& path, Kind, Array& leaf) {
     auto it = s.find(path);
     if (it == s.end()) return;
-    if (leaf.valid() &&
-        (it->second.shape() != leaf.shape() || it->second.dtype() != leaf.dtype())) {
-      detail::merge_mismatch(path, leaf, it->second);
-    }
+    detail::check_replacement("nn.update", path, leaf, it->second);
     leaf = it->second;
     ++used[path];
   });
