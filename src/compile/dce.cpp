@@ -29,6 +29,18 @@ prim::PrimitivePtr without_dead_ys(const prim::Scan& scan, const std::vector<Val
   return prim::make<prim::Scan>(std::make_shared<const ir::Graph>(dce(pruned)), scan.scan_params());
 }
 
+// Whether the op must run though nothing reads its results: it may raise (has_effect), itself or
+// anywhere in the graphs it evaluates.
+bool has_effect(const ir::Op& op) {
+  if (op.primitive->has_effect()) return true;
+  for (const ir::Graph* body : op.primitive->subgraphs()) {
+    for (const ir::Op& inner : body->ops()) {
+      if (has_effect(inner)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Graph dce(const Graph& graph) {
@@ -39,6 +51,7 @@ Graph dce(const Graph& graph) {
   // Every use of a value follows its definition, so walking backwards sees all users of an op's
   // results before the op itself.
   for (size_t i = ops.size(); i-- > 0;) {
+    keep[i] = has_effect(ops[i]);
     for (ValueId r : ops[i].results) keep[i] = keep[i] || live[static_cast<size_t>(r)];
     if (!keep[i]) continue;
     for (ValueId v : ops[i].operands) live[static_cast<size_t>(v)] = 1;

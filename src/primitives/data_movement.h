@@ -78,6 +78,7 @@ class CheckIndex : public Primitive {
   void eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const override;
   std::string params() const override;
   Batched batch(const PrimitivePtr& self, const BatchArgs& args) const override;
+  bool has_effect() const override { return true; }
 
  private:
   int64_t size_;

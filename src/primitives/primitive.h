@@ -89,6 +89,11 @@ class Primitive {
   // then reuses a dying operand's storage.
   virtual bool can_run_in_place() const { return false; }
 
+  // An op whose evaluation may raise on its operands' values (check_index): dead-code elimination
+  // keeps it, and any scan or checkpoint whose body holds one, though nothing reads its results,
+  // so a compiled graph raises wherever eager code does.
+  virtual bool has_effect() const { return false; }
+
   // Graphs this primitive evaluates as part of itself (scan's body); empty for plain primitives.
   virtual std::vector<const ir::Graph*> subgraphs() const { return {}; }
 

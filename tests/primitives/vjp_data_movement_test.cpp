@@ -195,6 +195,25 @@ TEST(VjpGather, TakeModesUnderJitAndTheirGradients) {
             (std::vector<double>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1}));
 }
 
+// A failing index check is an effect: dead-code elimination keeps it, and a scan holding one,
+// though nothing reads the result (jit(grad) drops the forward value of the loss).  Found by the
+// differential tester (tests/fuzz).
+TEST(VjpGather, UnusedTakeInsideAScanStillRaisesUnderJitGrad) {
+  const Array bad = array<int32_t>({5});
+  auto f = [&](const Array& v) {
+    auto body = [&](const Array& h, const Array&) { return std::pair{h, take(h, bad)}; };
+    auto [c, ys] = scan(body, ones({2}), ones({2, 1}));
+    return sum(ys) + sum(v);
+  };
+  EXPECT_STRATA_ERROR(grad(f)(ones({2})), "[take]", "index 5");
+  EXPECT_STRATA_ERROR(jit(grad(f))(ones({2})), "[take]", "index 5");
+  EXPECT_STRATA_ERROR(jit([&](const Array& v) {
+                        (void)take(v, bad);
+                        return v * 2.0;
+                      })(ones({2})),
+                      "[take]", "index 5");
+}
+
 // ---------------------------------------------------------------- dynamic slices
 TEST(VjpDynamicSlice, InRangeAndClampedStarts) {
   const Array x = rnd({5, 6}, 31);
