@@ -355,15 +355,9 @@ Cases tree_cases() {
 }
 BAD_INPUTS_GROUP("Tree", tree_cases);
 
-TEST(BadInputs, Tree) {
-  st::testing::errors::run_group("Tree");
-}
-TEST(BadInputs, Core) {
-  st::testing::errors::run_group("Core");
-}
-TEST(BadInputs, Random) {
-  st::testing::errors::run_group("Random");
-}
+BAD_INPUTS_TEST(Tree)
+BAD_INPUTS_TEST(Core)
+BAD_INPUTS_TEST(Random)
 
 // The harness itself: each way a case can end is reported, and only the right error passes.
 TEST(BadInputs, HarnessReportsEveryOutcome) {

@@ -297,11 +297,7 @@ Cases vmap_cases() {
 }
 BAD_INPUTS_GROUP("Vmap", vmap_cases);
 
-TEST(BadInputs, Grad) {
-  st::testing::errors::run_group("Grad");
-}
-TEST(BadInputs, Vmap) {
-  st::testing::errors::run_group("Vmap");
-}
+BAD_INPUTS_TEST(Grad)
+BAD_INPUTS_TEST(Vmap)
 
 }  // namespace

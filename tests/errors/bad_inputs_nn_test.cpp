@@ -549,8 +549,6 @@ Cases nn_cases() {
 }
 BAD_INPUTS_GROUP("NN", nn_cases);
 
-TEST(BadInputs, NN) {
-  st::testing::errors::run_group("NN");
-}
+BAD_INPUTS_TEST(NN)
 
 }  // namespace

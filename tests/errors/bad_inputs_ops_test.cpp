@@ -508,8 +508,6 @@ Cases ops_cases() {
 }
 BAD_INPUTS_GROUP("Ops", ops_cases);
 
-TEST(BadInputs, Ops) {
-  st::testing::errors::run_group("Ops");
-}
+BAD_INPUTS_TEST(Ops)
 
 }  // namespace

@@ -549,14 +549,8 @@ Cases lifts_cases() {
 }
 BAD_INPUTS_GROUP("Lifts", lifts_cases);
 
-TEST(BadInputs, Optim) {
-  st::testing::errors::run_group("Optim");
-}
-TEST(BadInputs, Stacks) {
-  st::testing::errors::run_group("Stacks");
-}
-TEST(BadInputs, Lifts) {
-  st::testing::errors::run_group("Lifts");
-}
+BAD_INPUTS_TEST(Optim)
+BAD_INPUTS_TEST(Stacks)
+BAD_INPUTS_TEST(Lifts)
 
 }  // namespace

@@ -409,14 +409,8 @@ Cases jit_cases() {
 }
 BAD_INPUTS_GROUP("Jit", jit_cases);
 
-TEST(BadInputs, Scan) {
-  st::testing::errors::run_group("Scan");
-}
-TEST(BadInputs, Checkpoint) {
-  st::testing::errors::run_group("Checkpoint");
-}
-TEST(BadInputs, Jit) {
-  st::testing::errors::run_group("Jit");
-}
+BAD_INPUTS_TEST(Scan)
+BAD_INPUTS_TEST(Checkpoint)
+BAD_INPUTS_TEST(Jit)
 
 }  // namespace

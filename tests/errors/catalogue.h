@@ -62,6 +62,12 @@ struct Registration {
   static const ::strata::testing::errors::Registration BAD_INPUTS_CONCAT(bad_inputs_reg_, \
                                                                          __LINE__)(group, factory)
 
+// TEST(BadInputs, group) running the cases registered in `group`.
+#define BAD_INPUTS_TEST(group)                    \
+  TEST(BadInputs, group) {                        \
+    ::strata::testing::errors::run_group(#group); \
+  }
+
 inline Cases cases_of(const std::string& group) {
   Cases out;
   const auto it = registry().find(group);
