@@ -117,7 +117,7 @@ void plan_for_init(const std::string& api, int64_t num_layers, PerLayerPlan& pla
              " is an empty Array; give it a value");
       }
       // ArrayStacked's rule: an array is per layer when its leading size is num_layers.
-      if (arg.is_rngs || (x.valid() && x.ndim() >= 1 && x.shape()[0] == num_layers)) {
+      if (arg.is_rngs || (x.ndim() >= 1 && x.shape()[0] == num_layers)) {
         arg.row[k] = static_cast<int64_t>(plan.stacked.size());
         plan.stacked.push_back(x);
       }

@@ -12,10 +12,6 @@ namespace strata {
 
 namespace {
 
-void check_dims(const char* api, const Shape& shape, DType dtype) {
-  detail::checked_nbytes(shape, dtype, api);
-}
-
 // A strongly typed 0-d literal holding `value` converted to `dtype` exactly once (double ->
 // float16 directly would round twice through float; cpu::convert goes through float like XLA's
 // constant folding, and saturates float -> int instead of invoking UB).
@@ -29,7 +25,7 @@ Array literal(double value, DType dtype) {
 // `value` broadcast to `shape`; weak when the result should stay weakly typed (the *_like forms
 // of a weak array, as lax.full_like does).
 Array filled(const char* api, const Shape& shape, double value, DType dtype, bool weak) {
-  check_dims(api, shape, dtype);
+  detail::checked_nbytes(shape, dtype, api);
   Array v = ops::convert(literal(value, dtype), dtype, weak);
   if (shape.empty()) return v;
   return prim::bind1(prim::make<prim::BroadcastInDim>(shape, std::vector<int>{}), {v});
@@ -61,7 +57,7 @@ Array ones_like(const Array& a) {
 }
 
 Array iota(DType dtype, const Shape& shape, int dimension) {
-  check_dims("iota", shape, dtype);
+  detail::checked_nbytes(shape, dtype, "iota");
   if (dtype == DType::Bool) fail("iota", "dtype must be numeric, found bool");
   if (shape.empty()) fail("iota", "needs at least one dimension, found shape ()");
   const int dim = ops::normalize_axis("iota", dimension, static_cast<int>(shape.size()));
@@ -70,7 +66,7 @@ Array iota(DType dtype, const Shape& shape, int dimension) {
 
 Array arange(int64_t stop, DType dtype) {
   if (dtype == DType::Bool) fail("arange", "dtype must be numeric, found bool");
-  check_dims("arange", {std::max<int64_t>(stop, 0)}, dtype);
+  detail::checked_nbytes({std::max<int64_t>(stop, 0)}, dtype, "arange");
   return iota(dtype, Shape{std::max<int64_t>(stop, 0)}, 0);
 }
 
@@ -87,7 +83,7 @@ Array arange(double start, double stop, double step, DType dtype) {
          " elements, too many to allocate");
   }
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
-  check_dims("arange", {n}, DType::Float64);
+  detail::checked_nbytes({n}, DType::Float64, "arange");
   // start + i * step in float64 (one rounding to `dtype` at the end), like np.arange's values.
   Array values = iota(DType::Float64, Shape{n}, 0);
   if (step != 1.0) values = multiply(values, scalar(step));
@@ -101,7 +97,7 @@ Array eye(int64_t n, std::optional<int64_t> m, int64_t k, DType dtype) {
     fail("eye", "the number of rows and columns must be >= 0, found N=", n, " M=", cols);
   }
   if (n == 0 || cols == 0) return zeros({n, cols}, dtype);
-  check_dims("eye", {n, cols}, DType::Int64);  // the size of the index grids below
+  detail::checked_nbytes({n, cols}, DType::Int64, "eye");  // the size of the index grids below
   // Ones where column - row == k.
   const Array row = iota(DType::Int64, {n, cols}, 0);
   const Array col = iota(DType::Int64, {n, cols}, 1);

@@ -12,10 +12,6 @@ namespace strata {
 
 namespace {
 
-void check_dims(const char* api, const Shape& shape, DType dtype) {
-  detail::checked_nbytes(shape, dtype, api);
-}
-
 // The axes of `ndim` except `skip`, i.e. where an operand's axes land when one is inserted.
 std::vector<int> dims_without(int ndim, int skip) {
   std::vector<int> dims;
@@ -64,7 +60,7 @@ Array concatenate_checked(const char* api, const std::vector<Array>& arrays, int
       fail(api, "the joined axis ", ax, " would have more than 2^63 - 1 elements");
     }
   }
-  check_dims(api, joined, t.dtype);
+  detail::checked_nbytes(joined, t.dtype, api);
   return prim::bind1(prim::make<prim::Concatenate>(ax), operands);
 }
 
@@ -169,7 +165,7 @@ Array moveaxis(const Array& a, int source, int destination) {
 
 Array broadcast_to(const Array& a, const Shape& shape) {
   ops::check_valid("broadcast_to", a);
-  check_dims("broadcast_to", shape, a.dtype());
+  detail::checked_nbytes(shape, a.dtype(), "broadcast_to");
   const Shape& from = a.shape();
   if (from.size() > shape.size()) {
     fail("broadcast_to", "cannot broadcast shape ", to_string(from), " to ", to_string(shape),
