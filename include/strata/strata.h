@@ -7,6 +7,7 @@
 #include "strata/core/dtype.h"
 #include "strata/core/error.h"
 #include "strata/grad.h"
+#include "strata/io.h"
 #include "strata/jit.h"
 #include "strata/ops.h"
 #include "strata/random.h"

@@ -94,7 +94,17 @@ std::shared_ptr<Buffer> Buffer::allocate(int64_t bytes, std::string_view api,
   }
 }
 
+std::shared_ptr<Buffer> Buffer::borrow(void* data, int64_t bytes,
+                                       std::shared_ptr<const void> owner) {
+  if (bytes < 0 || (data == nullptr && bytes > 0) || owner == nullptr) {
+    fail("Buffer::borrow", "expected memory with an owner, found ", bytes, " bytes at ", data,
+         owner == nullptr ? " without an owner" : "");
+  }
+  return std::shared_ptr<Buffer>(new Buffer(data, bytes, std::move(owner)));
+}
+
 Buffer::~Buffer() {
+  if (owner_ != nullptr) return;  // borrowed: released with its owner
   const size_t size = rounded_size(bytes_);
   if (size >= kCacheFrom) {
     block_cache().give(data_, size);
@@ -303,6 +313,10 @@ void Array::check_dtype(DType expected, const char* api) const {
     fail(api, "requested element type ", expected, " but the array has dtype ", dtype(),
          "; call astype(", expected, ") first or request ", dtype());
   }
+}
+
+Array detail::contiguous(const Array& a) {
+  return cpu::contiguous(a);
 }
 
 std::vector<uint8_t> Array::dense_bytes() const {

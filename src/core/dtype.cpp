@@ -59,8 +59,10 @@ float16_t::operator float() const {
 int64_t itemsize(DType t) {
   switch (t) {
     case DType::Bool:
+    case DType::Int8:
     case DType::UInt8:
       return 1;
+    case DType::Int16:
     case DType::UInt16:
     case DType::Float16:
     case DType::BFloat16:
@@ -101,6 +103,10 @@ std::string_view name(DType t) {
       return "uint16";
     case DType::UInt64:
       return "uint64";
+    case DType::Int8:
+      return "int8";
+    case DType::Int16:
+      return "int16";
   }
   return "unknown";
 }
@@ -116,7 +122,7 @@ bool is_integer(DType t) {
   return is_signed_integer(t) || is_unsigned_integer(t);
 }
 bool is_signed_integer(DType t) {
-  return t == DType::Int32 || t == DType::Int64;
+  return t == DType::Int8 || t == DType::Int16 || t == DType::Int32 || t == DType::Int64;
 }
 bool is_unsigned_integer(DType t) {
   return t == DType::UInt8 || t == DType::UInt16 || t == DType::UInt32 || t == DType::UInt64;
@@ -149,8 +155,16 @@ DType promote_strong(DType a, DType b) {
   const DType s = is_signed_integer(a) ? a : b;
   const DType u = is_signed_integer(a) ? b : a;
   if (itemsize(s) > itemsize(u)) return s;
-  if (u == DType::UInt64) return DType::Float64;
-  return DType::Int64;  // u32 with i32 (strata has no int8/int16, so u8/u16 never get here)
+  switch (u) {
+    case DType::UInt8:
+      return DType::Int16;
+    case DType::UInt16:
+      return DType::Int32;
+    case DType::UInt32:
+      return DType::Int64;
+    default:
+      return DType::Float64;
+  }
 }
 }  // namespace
 

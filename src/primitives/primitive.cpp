@@ -20,9 +20,9 @@ std::shared_ptr<detail::ArrayImpl> dense_layout(const ValueType& t) {
 }
 
 std::string to_string(const ValueType& t) {
-  // In DType's enum order (the unsigned 8/16/64-bit types were appended last).
-  static constexpr const char* kShort[] = {"bool", "i32", "u32", "i64", "f16", "bf16",
-                                           "f32",  "f64", "u8",  "u16", "u64"};
+  // In DType's enum order (later types were appended last).
+  static constexpr const char* kShort[] = {"bool", "i32", "u32", "i64", "f16", "bf16", "f32",
+                                           "f64",  "u8",  "u16", "u64", "i8",  "i16"};
   static_assert(std::size(kShort) == std::size(kAllDTypes));
   std::ostringstream os;
   os << kShort[static_cast<int>(t.dtype)] << "[";

@@ -30,6 +30,11 @@ class Buffer {
   // is not there; `what` describes the array ("float32 (1024, 1024)").
   static std::shared_ptr<Buffer> allocate(int64_t bytes, std::string_view api = "Buffer",
                                           std::string_view what = {});
+  // Memory the Buffer does not own (a memory-mapped file, say): `data` stays valid while `owner`
+  // lives, and the Buffer keeps `owner` alive.  `data` need only be aligned for the element type
+  // stored there.  strata never writes through a Buffer an array still refers to.
+  static std::shared_ptr<Buffer> borrow(void* data, int64_t bytes,
+                                        std::shared_ptr<const void> owner);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -37,9 +42,11 @@ class Buffer {
   int64_t bytes() const { return bytes_; }
 
  private:
-  Buffer(void* data, int64_t bytes) : data_(data), bytes_(bytes) {}
+  Buffer(void* data, int64_t bytes, std::shared_ptr<const void> owner = nullptr)
+      : data_(data), bytes_(bytes), owner_(std::move(owner)) {}
   void* data_;
   int64_t bytes_;
+  std::shared_ptr<const void> owner_;  // set for borrowed memory, which is never freed here
 };
 
 namespace detail {
@@ -121,6 +128,8 @@ Array from_host(const void* data, int64_t count, const Shape& shape, DType dtype
 // A fresh contiguous array whose storage the caller fills (kernels and creation functions only).
 Array empty(const Shape& shape, DType dtype, std::string_view api = "empty");
 void* mutable_data(const Array& a);  // only on arrays fresh from empty()
+// `a` itself when it is contiguous (row-major, dense), else a contiguous copy of it.
+Array contiguous(const Array& a);
 Array make_view(const Array& base, Shape shape, Strides strides, int64_t offset);
 Array with_weak_type(const Array& a, bool weak);
 Strides row_major_strides(const Shape& shape);

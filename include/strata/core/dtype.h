@@ -9,9 +9,9 @@
 
 namespace strata {
 
-// The unsigned types UInt8, UInt16 and UInt64 come last so the codes (and the order of
-// kAllDTypes) of the original eight stay what they were.  They exist mostly for random bits
-// (jax.random.bits of every width) and for bit manipulation.
+// Types added after the original eight come last so that earlier codes (and the order of
+// kAllDTypes) never change: the unsigned UInt8, UInt16 and UInt64 (random bits of every width,
+// bit manipulation), then Int8 and Int16 (quantised weights in real checkpoints).
 enum class DType : uint8_t {
   Bool,
   Int32,
@@ -23,12 +23,15 @@ enum class DType : uint8_t {
   Float64,
   UInt8,
   UInt16,
-  UInt64
+  UInt64,
+  Int8,
+  Int16
 };
 
 inline constexpr DType kAllDTypes[] = {
     DType::Bool,    DType::Int32,   DType::UInt32, DType::Int64,  DType::Float16, DType::BFloat16,
-    DType::Float32, DType::Float64, DType::UInt8,  DType::UInt16, DType::UInt64};
+    DType::Float32, DType::Float64, DType::UInt8,  DType::UInt16, DType::UInt64,
+    DType::Int8,    DType::Int16};
 
 // IEEE binary16, stored as bits; arithmetic goes through float (as XLA does on CPU).
 struct float16_t {
@@ -100,6 +103,14 @@ struct dtype_of;
 template <>
 struct dtype_of<bool> {
   static constexpr DType value = DType::Bool;
+};
+template <>
+struct dtype_of<int8_t> {
+  static constexpr DType value = DType::Int8;
+};
+template <>
+struct dtype_of<int16_t> {
+  static constexpr DType value = DType::Int16;
 };
 template <>
 struct dtype_of<int32_t> {

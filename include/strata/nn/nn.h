@@ -11,8 +11,8 @@
 // LinearGeneral, Embedding, Dropout), normalization.h (LayerNorm, RMSNorm, BatchNorm and how its
 // running statistics are returned), attention.h (MLP, MultiHeadAttention, TransformerBlock),
 // module_path.h (key paths in error messages), optim.h, stacked.h (Stacked / ArrayStacked /
-// Sequential: stacks of layers run by one scan), transforms.h (nn::scan, nnx.scan's spelling) and
-// lift.h (Linen's lifted scan / vmap).
+// Sequential: stacks of layers run by one scan), transforms.h (nn::scan, nnx.scan's spelling),
+// lift.h (Linen's lifted scan / vmap) and state_dict.h (per-layer keys for checkpoints).
 #pragma once
 
 #include "strata/nn/attention.h"
@@ -24,5 +24,6 @@
 #include "strata/nn/optim.h"
 #include "strata/nn/rngs.h"
 #include "strata/nn/stacked.h"
+#include "strata/nn/state_dict.h"
 #include "strata/nn/transforms.h"
 #include "strata/nn/variable.h"

@@ -27,7 +27,7 @@ void read_block(const StridedReader& reader, int64_t begin, int64_t n, void* dst
 template <typename T, typename C>
 T add(T a, T b) {
   if constexpr (std::is_integral_v<C>) {
-    using U = std::make_unsigned_t<C>;
+    using U = wrap_unsigned_t<C>;
     return static_cast<T>(static_cast<C>(static_cast<U>(a) + static_cast<U>(b)));
   } else {
     return convert<T>(static_cast<C>(convert<C>(a) + convert<C>(b)));

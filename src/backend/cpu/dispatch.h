@@ -59,6 +59,13 @@ inline To convert(From v) {
   }
 }
 
+// The unsigned type integer arithmetic on T wraps in: T's unsigned twin, widened to unsigned int
+// for 8- and 16-bit T, because C++ promotes narrower operands to (signed) int, where a product
+// such as 65535 * 65535 would overflow.
+template <typename T>
+using wrap_unsigned_t = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned,
+                                           std::make_unsigned_t<T>>;
+
 // NaN test that stays branch-free inside simd loops: NaN is the only value unequal to itself.
 // Also works lane-wise on GCC vector types (then it returns a lane mask).
 template <typename T>
@@ -92,6 +99,10 @@ decltype(auto) visit_dtype(DType dtype, Fn&& fn) {
       return fn(uint16_t{});
     case DType::UInt64:
       return fn(uint64_t{});
+    case DType::Int8:
+      return fn(int8_t{});
+    case DType::Int16:
+      return fn(int16_t{});
   }
   fail("dtype", "unknown dtype code ", static_cast<int>(dtype));
 }

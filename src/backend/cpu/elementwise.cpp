@@ -117,7 +117,7 @@ struct wrap_type {
 template <typename T>
 requires std::is_integral_v<T>
 struct wrap_type<T> {
-  using type = std::make_unsigned_t<T>;
+  using type = wrap_unsigned_t<T>;
 };
 template <typename T>
 using wrap_t = typename wrap_type<T>::type;
@@ -131,7 +131,7 @@ T integer_pow(T base, T exponent) {
   if constexpr (std::is_signed_v<T>) {
     if (exponent < 0) return base == 1 ? 1 : base == -1 ? ((exponent & 1) ? -1 : 1) : 0;
   }
-  using U = std::make_unsigned_t<T>;  // wrap on overflow like XLA instead of signed UB
+  using U = wrap_unsigned_t<T>;  // wrap on overflow like XLA, not signed UB
   U result = 1, b = static_cast<U>(base);
   for (auto e = static_cast<U>(exponent); e != 0; e >>= 1) {
     if (e & 1) result *= b;

@@ -268,7 +268,7 @@ T multiply_add(T acc, T x, T y) {
   if constexpr (std::is_same_v<T, bool>) {
     return acc || (x && y);
   } else if constexpr (std::is_integral_v<T>) {
-    using U = std::make_unsigned_t<T>;
+    using U = wrap_unsigned_t<T>;
     return static_cast<T>(static_cast<U>(acc) + static_cast<U>(x) * static_cast<U>(y));
   } else {
     return acc + x * y;

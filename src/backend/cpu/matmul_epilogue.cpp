@@ -20,7 +20,7 @@ namespace {
 template <typename T>
 T add_bias(T x, T b) {
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;  // wraps like the elementwise add, without signed UB
+    using U = wrap_unsigned_t<T>;  // wraps like the elementwise add, without signed UB
     return static_cast<T>(static_cast<U>(x) + static_cast<U>(b));
   } else {
     return static_cast<T>(x + b);
