@@ -78,4 +78,48 @@ std::string error_of(F&& fn) {
   return "";
 }
 
+// Asserts that `expr` throws strata::Error whose message starts with `prefix` and contains every
+// fragment.
+#define EXPECT_IO_ERROR(expr, prefix, ...)                               \
+  do {                                                                   \
+    try {                                                                \
+      (void)(expr);                                                      \
+      ADD_FAILURE() << "expected strata::Error from " #expr;             \
+    } catch (const ::strata::Error& e) {                                 \
+      const std::string message = e.what();                              \
+      EXPECT_EQ(message.rfind(prefix, 0), 0u) << "message: " << message; \
+      for (const char* fragment : {__VA_ARGS__}) {                       \
+        EXPECT_NE(message.find(fragment), std::string::npos)             \
+            << "message: " << message << "\nmissing: " << fragment;      \
+      }                                                                  \
+    }                                                                    \
+  } while (0)
+
+// The row-major bytes of an array.
+inline std::string bytes_of(const Array& a) {
+  const Array dense = detail::contiguous(a);
+  return std::string(static_cast<const char*>(dense.data()), static_cast<size_t>(dense.nbytes()));
+}
+
+// The bytes of host values, as they are in memory (little-endian).
+template <class T>
+std::string raw(const std::vector<T>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+
+// A test with its own folder: files written into it, read back, counted.
+class FolderTest : public ::testing::Test {
+ protected:
+  std::string path(const std::string& name) const { return folder_.file(name); }
+  std::string write(const std::string& name, const std::string& bytes) const {
+    write_bytes(path(name), bytes);
+    return path(name);
+  }
+  static std::string read(const std::string& file) { return read_bytes(file); }
+  size_t files_in_dir() const { return folder_.entries().size(); }
+
+ private:
+  TempFolder folder_;
+};
+
 }  // namespace strata::testing

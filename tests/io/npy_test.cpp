@@ -1,50 +1,24 @@
 // io::save_npy / io::load_npy: round trips for every dtype and shape class, files written byte by
 // byte from NumPy's format description (versions 1.0, 2.0 and 3.0, big-endian data, Fortran order,
 // the header dict's spellings), every rejection, and the atomic writer.
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
 
 #include "io/file.h"
 #include "io/npy.h"
+#include "io_test_util.h"
 #include "test_util.h"
 
 namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::bytes_of;
 using testing::random_array;
-
-// Asserts that `expr` throws strata::Error whose message starts with `prefix` and contains every
-// fragment.
-#define EXPECT_IO_ERROR(expr, prefix, ...)                               \
-  do {                                                                   \
-    try {                                                                \
-      (void)(expr);                                                      \
-      ADD_FAILURE() << "expected strata::Error from " #expr;             \
-    } catch (const ::strata::Error& e) {                                 \
-      const std::string message = e.what();                              \
-      EXPECT_EQ(message.rfind(prefix, 0), 0u) << "message: " << message; \
-      for (const char* fragment : {__VA_ARGS__}) {                       \
-        EXPECT_NE(message.find(fragment), std::string::npos)             \
-            << "message: " << message << "\nmissing: " << fragment;      \
-      }                                                                  \
-    }                                                                    \
-  } while (0)
-
-std::string bytes_of(const Array& a) {
-  const Array dense = detail::contiguous(a);
-  return std::string(static_cast<const char*>(dense.data()), static_cast<size_t>(dense.nbytes()));
-}
-
-template <class T>
-std::string raw(const std::vector<T>& values) {
-  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-}
+using testing::raw;
 
 // A .npy image as the format describes it: magic, version, little-endian header length, header
 // (the dict text, then `pad` spaces and '\n'), data.
@@ -58,33 +32,10 @@ std::string npy_image(int major, const std::string& dict, const std::string& dat
   return out + header + data;
 }
 
-class Npy : public ::testing::Test {
+class Npy : public testing::FolderTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("strata_npy_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path(name), std::ios::binary) << bytes;
-    return path(name);
-  }
-  static std::string read(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
   // Loads an image written to a file.
   Array load(const std::string& bytes) const { return io::load_npy(write("x.npy", bytes)); }
-  size_t files_in_dir() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {}));
-  }
-
-  fs::path dir_;
 };
 
 // ---------------------------------------------------------------- round trips

@@ -2,50 +2,23 @@
 // numpy.savez_compressed, whose local headers carry zip64 extras), archives built byte by byte
 // from the zip format (stored and deflated members), and every rejection: zip bombs refused before
 // inflating, bad names, duplicates, encryption, other methods, damaged and truncated archives.
-#include <unistd.h>
 #include <zip.h>
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "io/file.h"
 #include "io/npy.h"
+#include "io_test_util.h"
 #include "test_util.h"
 
 namespace strata {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::bytes_of;
 using testing::random_array;
-
-// Asserts that `expr` throws strata::Error whose message starts with `prefix` and contains every
-// fragment.
-#define EXPECT_IO_ERROR(expr, prefix, ...)                               \
-  do {                                                                   \
-    try {                                                                \
-      (void)(expr);                                                      \
-      ADD_FAILURE() << "expected strata::Error from " #expr;             \
-    } catch (const ::strata::Error& e) {                                 \
-      const std::string message = e.what();                              \
-      EXPECT_EQ(message.rfind(prefix, 0), 0u) << "message: " << message; \
-      for (const char* fragment : {__VA_ARGS__}) {                       \
-        EXPECT_NE(message.find(fragment), std::string::npos)             \
-            << "message: " << message << "\nmissing: " << fragment;      \
-      }                                                                  \
-    }                                                                    \
-  } while (0)
-
-std::string bytes_of(const Array& a) {
-  const Array dense = detail::contiguous(a);
-  return std::string(static_cast<const char*>(dense.data()), static_cast<size_t>(dense.nbytes()));
-}
-
-template <class T>
-std::string raw(const std::vector<T>& values) {
-  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-}
+using testing::raw;
 
 std::string unhex(const std::string& hex) {
   std::string out;
@@ -224,34 +197,11 @@ const char* const kNumpyStored =
 
 const std::string kF4x2 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
 
-class Npz : public ::testing::Test {
+class Npz : public testing::FolderTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("strata_npz_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path(name), std::ios::binary) << bytes;
-    return path(name);
-  }
-  static std::string read(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
   std::map<std::string, Array> load(const std::string& bytes) const {
     return io::load_npz(write("x.npz", bytes));
   }
-  size_t files_in_dir() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), {}));
-  }
-
-  fs::path dir_;
 };
 
 // ---------------------------------------------------------------- round trips

@@ -105,6 +105,47 @@ TEST(StateDict, LoadIsStrictAndListsEveryProblemAtOnce) {
   }
 }
 
+TEST(StateDict, StackedAndUnrolledLayoutsShareOneStateDict) {
+  nn::Rngs r1(7), r2(7);
+  const auto stacked = nn::Stacked<Block>::init(3)(4, r1);
+  const auto unrolled = nn::Sequential<Block>::init(3)(4, r2);  // same init, a std::vector
+  const nn::State a = nn::state_dict(stacked), b = nn::state_dict(unrolled);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [key, value] : a) {
+    ASSERT_TRUE(b.count(key)) << key;
+    EXPECT_EQ(to_doubles(b.at(key)), to_doubles(value)) << key;
+  }
+  // A checkpoint of either layout loads into the other.
+  nn::Rngs r3(8);
+  const auto into_stacked = nn::load_state_dict(nn::Stacked<Block>::init(3)(4, r3), b);
+  const Array x = random_array({2, 4}, DType::Float32, 3);
+  EXPECT_EQ(to_doubles(into_stacked.fold(x)), to_doubles(stacked.fold(x)));
+  const auto into_unrolled = nn::load_state_dict(nn::Sequential<Block>::init(3)(4, r3), a);
+  EXPECT_EQ(to_doubles(nn::state_dict(into_unrolled).at("2.fc2.kernel")),
+            to_doubles(a.at("2.fc2.kernel")));
+}
+
+// A stack of stacks: each outer layer holds an inner stack of two Linear layers.
+struct Pair {
+  nn::ArrayStacked<nn::Linear> sub;
+  explicit Pair(nn::Rngs& rngs) : sub(nn::ArrayStacked<nn::Linear>::init(2)(3, 3, rngs)) {}
+  STRATA_TREE_MEMBERS(sub)
+};
+
+TEST(StateDict, NestedStacksGetOneIndexPerStack) {
+  nn::Rngs rngs(5);
+  const auto outer = nn::ArrayStacked<Pair>::init(4)(rngs);
+  const Array& kernels = outer.layers.sub.layers.kernel;
+  ASSERT_EQ(kernels.shape(), (Shape{4, 2, 3, 3}));
+  const nn::State sd = nn::state_dict(outer);
+  EXPECT_EQ(sd.size(), 16u);  // 4 x 2 layers, kernel and bias
+  EXPECT_EQ(to_doubles(sd.at("3.sub.1.kernel")), to_doubles(kernels[3][1]));
+  EXPECT_EQ(to_doubles(sd.at("0.sub.1.bias")), to_doubles(outer.layers.sub.layers.bias->value[0][1]));
+  nn::Rngs other(6);
+  const auto loaded = nn::load_state_dict(nn::ArrayStacked<Pair>::init(4)(other), sd);
+  EXPECT_EQ(to_doubles(loaded.layers.sub.layers.kernel), to_doubles(kernels));
+}
+
 TEST(StateDict, UnstackAndStackStateAreInverse) {
   nn::Rngs rngs(3);
   const Net net(4, 3, rngs);
