@@ -7,25 +7,37 @@
 //   - held-out loss in bits per character, before and after training, with the training text's
 //     unigram and bigram entropies as baselines;
 //   - a few words sampled from the model (strata::random, deterministic for the seed).
+// With --save DIR it checkpoints the run (parameters, optimiser state, random streams, losses) and
+// draws its loss curve; --resume DIR continues a run bit for bit as if it had never stopped, and
+// --sample-from DIR generates words from a saved model.
 //
 //   build/release/examples/char_lm                 # 16 blocks, width 128, 500 steps or 150 s
 //   build/release/examples/char_lm --text README.md --layers 4 --width 64
+//   build/release/examples/char_lm --save run1 --steps 250      # then, later:
+//   build/release/examples/char_lm --resume run1 --steps 500    # steps 251..500
 //
-// See char_lm_model.h (the model and the jitted steps) and char_lm_data.h (text and windows).
+// See char_lm_model.h (the model and the jitted steps), char_lm_data.h (text and windows),
+// char_lm_options.h (the command line) and char_lm_checkpoint.h (the checkpoint file, its loss
+// table and curve, drawn by char_lm_plot.h).
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <functional>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "char_lm_checkpoint.h"
 #include "char_lm_data.h"
 #include "char_lm_model.h"
+#include "char_lm_options.h"
 
 namespace {
 
@@ -35,138 +47,7 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-constexpr double kLn2 = 0.6931471805599453;
 constexpr int kTimedSteps = 3;  // per remat policy, after a warm-up step
-
-// ---------------------------------------------------------------- command line
-struct Options {
-  std::string text = "/usr/share/dict/words";
-  int64_t steps = 500;   // stop after this many steps ...
-  double seconds = 150;  // ... or this much training time, whichever comes first
-  int64_t layers = 16, width = 128, heads = 4, context = 32, batch = 32;
-  double learning_rate = 1e-3;
-  int64_t seed = 0;
-  std::string remat = "save_all";     // the policy the training run uses ...
-  st::CheckpointPolicy remat_policy;  // ... parsed
-  int64_t samples = 10;
-  double temperature = 0.8;
-  int64_t eval_windows = 256;  // held-out windows scored (each predicts `context` characters)
-};
-
-const char* kUsage = R"(usage: char_lm [options]
-Trains a character-level transformer LM (its blocks one scanned stack) on a text file.
-  --text FILE          training text, split into lines (default /usr/share/dict/words)
-  --steps N            stop after N training steps (default 500)
-  --seconds S          ... or after S seconds of training, whichever comes first (default 150)
-  --layers L           transformer blocks in the stack (default 16)
-  --width D            model width (default 128; the MLP is 4 D wide)
-  --heads H            attention heads, dividing D (default 4)
-  --context T          characters of context (default 32)
-  --batch B            windows per step (default 32)
-  --lr X               AdamW learning rate (default 0.001)
-  --seed N             seed of the parameters, batches and samples (default 0)
-  --remat POLICY       remat policy of the training run: save_all, carries_only, nested
-                       (default save_all; all three are compiled and reported)
-  --samples N          words to generate (default 10)
-  --temperature X      sampling temperature > 0 (default 0.8)
-  --eval-windows N     held-out windows to score (default 256)
-  --help               this text
-)";
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "char_lm: %s\n(char_lm --help lists the options)\n", message.c_str());
-  std::exit(2);
-}
-
-Options parse_options(int argc, char** argv) {
-  Options o;
-  std::map<std::string, std::function<void(const std::string&)>> setters;
-  auto integer = [](int64_t& field, int64_t min) {
-    return [&field, min](const std::string& v) {
-      size_t used = 0;
-      long long x = 0;
-      try {
-        x = std::stoll(v, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != v.size() || x < min) {
-        throw std::invalid_argument("expected an integer >= " + std::to_string(min) + ", found `" +
-                                    v + "`");
-      }
-      field = x;
-    };
-  };
-  auto real = [](double& field, bool positive) {
-    return [&field, positive](const std::string& v) {
-      size_t used = 0;
-      double x = 0;
-      try {
-        x = std::stod(v, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != v.size() || (positive ? !(x > 0) : !(x >= 0))) {
-        throw std::invalid_argument(std::string("expected a number ") +
-                                    (positive ? "> 0" : ">= 0") + ", found `" + v + "`");
-      }
-      field = x;
-    };
-  };
-  setters["--text"] = [&](const std::string& v) { o.text = v; };
-  setters["--steps"] = integer(o.steps, 1);
-  setters["--seconds"] = real(o.seconds, true);
-  setters["--layers"] = integer(o.layers, 1);
-  setters["--width"] = integer(o.width, 1);
-  setters["--heads"] = integer(o.heads, 1);
-  setters["--context"] = integer(o.context, 2);
-  setters["--batch"] = integer(o.batch, 1);
-  setters["--lr"] = real(o.learning_rate, true);
-  setters["--seed"] = integer(o.seed, 0);
-  setters["--remat"] = [&](const std::string& v) {
-    o.remat = v;
-    // CheckpointPolicy::parse knows Haliax's names (save_all, recompute / full / carries,
-    // nested) but not "carries_only", the name of the policy's constructor and of the table row.
-    try {
-      o.remat_policy = v == "carries_only" ? st::CheckpointPolicy::carries_only()
-                                           : st::CheckpointPolicy::parse(v);
-    } catch (const st::Error& e) {
-      throw std::invalid_argument(std::string("expected save_all, carries_only or nested: ") +
-                                  e.what());
-    }
-  };
-  setters["--samples"] = integer(o.samples, 0);
-  setters["--temperature"] = real(o.temperature, true);
-  setters["--eval-windows"] = integer(o.eval_windows, 1);
-
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i], value;
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (const size_t eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      usage_error("option `" + arg + "` needs a value");
-    }
-    const auto it = setters.find(arg);
-    if (it == setters.end()) usage_error("unknown option `" + arg + "`");
-    try {
-      it->second(value);
-    } catch (const std::invalid_argument& e) {
-      usage_error(arg + ": " + e.what());
-    }
-  }
-  if (o.width % o.heads != 0) {
-    usage_error("--heads " + std::to_string(o.heads) + " must divide --width " +
-                std::to_string(o.width));
-  }
-  return o;
-}
 
 // ---------------------------------------------------------------- progress bar
 // Redrawn in place on a terminal; elsewhere (a log, ctest) one line per tenth of the budget.
@@ -204,22 +85,6 @@ std::string format_bytes(int64_t bytes) {
   return buf;
 }
 
-// Mean held-out loss in bits per character over `windows`, scored in chunks of `chunk` windows
-// (the last chunk may be smaller: one more compiled signature).
-template <class EvalStep>
-double held_out_bits(const EvalStep& eval, const nn::State& params, const st::Array& windows,
-                     int64_t chunk) {
-  const int64_t n = windows.shape(0);
-  double nats = 0;
-  for (int64_t begin = 0; begin < n; begin += chunk) {
-    const int64_t end = std::min(n, begin + chunk);
-    const st::Array part = windows.slice(begin, end);
-    nats += static_cast<double>(eval(params, part).template item<float>()) *
-            static_cast<double>(end - begin);
-  }
-  return nats / static_cast<double>(n) / kLn2;
-}
-
 // s with '?' for each byte that is a control character or not part of a well-formed UTF-8
 // sequence: sampled bytes need not make whole characters.
 std::string printable(const std::string& s) {
@@ -245,45 +110,126 @@ std::string printable(const std::string& s) {
   return out;
 }
 
-// `count` words sampled one character at a time, all in one batch: each starts after a '\n'
-// (a word boundary) and ends at the next '\n' or after context - 1 characters.
-std::vector<std::string> generate_words(const CharLM& model, const nn::State& params,
-                                        const Corpus& corpus, int64_t count, int64_t context,
-                                        double temperature, nn::Rngs& rngs) {
-  if (count == 0) return {};
-  const auto sample = make_sample_step(model, temperature);
-  const int32_t newline = corpus.token_of['\n'];
-  std::vector<int32_t> tokens(static_cast<size_t>(count * context), newline);
-  std::vector<std::string> words(static_cast<size_t>(count));
-  std::vector<bool> done(static_cast<size_t>(count), false);
-  for (int64_t pos = 0; pos + 1 < context; ++pos) {
-    std::vector<float> read(static_cast<size_t>(context), 0.f);
-    read[static_cast<size_t>(pos)] = 1.f;
-    const std::vector<int32_t> next =
-        sample(params, st::array(tokens, {count, context}), st::array(read), rngs("sample"))
-            .to_vector<int32_t>();
-    bool all_done = true;
-    for (int64_t g = 0; g < count; ++g) {
-      const size_t gi = static_cast<size_t>(g);
-      tokens[static_cast<size_t>(g * context + pos + 1)] = next[gi];
-      if (next[gi] == newline) done[gi] = true;
-      if (!done[gi]) words[gi] += static_cast<char>(corpus.alphabet[static_cast<size_t>(next[gi])]);
-      all_done = all_done && done[gi];
-    }
-    if (all_done) break;
+// Prints the words, marking with * those that are lines of the training text (when `seen` is
+// given).
+void print_words(const std::vector<std::string>& words, double temperature,
+                 const std::unordered_set<std::string>* seen) {
+  if (words.empty()) return;
+  // One line when they are single words (the word list), else one sample per line.
+  const bool one_line = std::none_of(words.begin(), words.end(), [](const std::string& w) {
+    return w.find(' ') != std::string::npos;
+  });
+  std::printf("generated words (temperature %.2f%s):\n", temperature,
+              seen ? "; * = a line of the training text" : "");
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    std::printf("%s%s%s", i == 0 || !one_line ? "  " : " ",
+                w.empty() ? "(empty)" : printable(w).c_str(), seen && seen->count(w) ? "*" : "");
+    if (!one_line || i + 1 == words.size()) std::printf("\n");
   }
-  return words;
 }
 
-int run(const Options& o) {
+// ---------------------------------------------------------------- checkpoints
+// The streams: "default" initialises the parameters, "data" draws the training batches, "sample"
+// the generated words.  A checkpoint saves all three, so a resumed run draws what an
+// uninterrupted one would have.
+nn::Rngs make_rngs(int64_t seed) {
+  return nn::Rngs(seed, {{"data", seed + 1}, {"sample", seed + 2}});
+}
+
+// The text's identity as a checkpoint records it: size and hash of its bytes.
+std::map<std::string, std::string> text_identity(const std::string& path) {
+  const auto [hash, bytes] = fnv1a64_of_file(path);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return {{"text-bytes", std::to_string(bytes)}, {"text-fnv1a64", hex}};
+}
+
+// --sample-from DIR: words from a saved model, no training.  The alphabet comes from the
+// checkpoint; the training text, when still there, only marks the words it contains.
+int sample_from(Options o) {
+  const Checkpoint c = open_checkpoint("--sample-from", o.sample_from);
+  adopt_settings(o, c, o.sample_from);
+  std::vector<unsigned char> alphabet;
+  try {
+    alphabet = from_hex(c.metadata.at("alphabet"));
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "char_lm: %s: the checkpoint's metadata has no valid alphabet\n",
+                 o.sample_from.c_str());
+    return 1;
+  }
+  const ModelConfig config{static_cast<int64_t>(alphabet.size()), o.context, o.layers, o.width,
+                           o.heads};
+  nn::Rngs rngs = make_rngs(o.seed);
+  const CharLM model(config, rngs);
+  const nn::State params = nn::split(nn::load_state_dict(model, c.params)).first;
+  rngs = nn::load_tree_state(rngs, c.rngs);
+  std::printf(
+      "model: %lld pre-LN blocks (width %lld, %lld heads), context %lld, from %s at step "
+      "%lld (held-out %.3f bits/char)\n",
+      static_cast<long long>(o.layers), static_cast<long long>(o.width),
+      static_cast<long long>(o.heads), static_cast<long long>(o.context), o.sample_from.c_str(),
+      static_cast<long long>(c.step),
+      c.history.eval_bits.empty() ? 0.0 : c.history.eval_bits.back());
+  std::optional<Corpus> corpus;
+  try {
+    const auto identity = text_identity(o.text);
+    if (identity.at("text-fnv1a64") == c.metadata.at("text-fnv1a64")) {
+      corpus = load_corpus(o.text, o.context + 1);
+    }
+  } catch (const std::exception&) {
+  }
+  if (!corpus) std::printf("(the training text %s is gone or changed)\n", o.text.c_str());
+  print_words(generate_words(model, params, alphabet, o.samples, o.context, o.temperature, rngs),
+              o.temperature, corpus ? &corpus->train_lines : nullptr);
+  return 0;
+}
+
+volatile std::sig_atomic_t g_interrupted = 0;
+// Ctrl-C while saving: finish the step, save, stop.  A second Ctrl-C kills as usual.
+void on_interrupt(int) {
+  g_interrupted = 1;
+  std::signal(SIGINT, SIG_DFL);
+}
+
+int run(Options o) {
   const auto program_start = Clock::now();
+
+  // ---- a run to continue: its checkpoint decides the settings
+  std::optional<Checkpoint> resumed;
+  if (!o.resume_dir.empty()) {
+    resumed = open_checkpoint("--resume", o.resume_dir);
+    adopt_settings(o, *resumed, o.resume_dir);
+    if (o.save_dir.empty()) o.save_dir = o.resume_dir;
+  }
+  // Never overwrite another run's checkpoint.
+  if (!o.save_dir.empty() && has_checkpoint(o.save_dir) &&
+      (o.resume_dir.empty() || !std::filesystem::equivalent(o.save_dir, o.resume_dir))) {
+    usage_error("--save " + o.save_dir +
+                " already holds a checkpoint: pass --resume to continue it, or another "
+                "directory");
+  }
 
   // ---- data
   Corpus corpus;
+  std::map<std::string, std::string> metadata = run_settings(o);
   try {
     corpus = load_corpus(o.text, o.context + 1);
+    metadata.merge(text_identity(o.text));
   } catch (const std::runtime_error& e) {
     usage_error(e.what());
+  }
+  metadata["alphabet"] = to_hex(corpus.alphabet);
+  if (resumed) {
+    for (const char* key : {"text-bytes", "text-fnv1a64"}) {
+      if (metadata[key] != resumed->metadata[key]) {
+        usage_error("--text " + o.text + " is not the text the checkpoint in " + o.resume_dir +
+                    " was trained on (" + resumed->metadata["text"] + ": " +
+                    resumed->metadata["text-bytes"] + " bytes, FNV-1a " +
+                    resumed->metadata["text-fnv1a64"] + "; this one: " + metadata["text-bytes"] +
+                    " bytes, " + metadata["text-fnv1a64"] + ")");
+      }
+    }
   }
   std::printf("strata char_lm (%d threads)\n", st::num_threads());
   std::printf(
@@ -295,7 +241,7 @@ int run(const Options& o) {
 
   // ---- model: the L blocks are one stacked module
   const ModelConfig config{corpus.vocab_size(), o.context, o.layers, o.width, o.heads};
-  nn::Rngs rngs(o.seed, {{"data", o.seed + 1}, {"sample", o.seed + 2}});
+  nn::Rngs rngs = make_rngs(o.seed);
   const CharLM model(config, rngs);
   nn::State params = nn::split(model).first;
   std::printf(
@@ -308,8 +254,23 @@ int run(const Options& o) {
 
   const Optimizer opt = make_optimizer(o.learning_rate);
   OptState opt_state = opt.init(params);
+  int64_t step = 0;
+  History history;
+  if (resumed) {
+    // Strict loads: a key, shape or dtype that differs is an error listing them all.
+    params = nn::split(nn::load_state_dict(model, resumed->params)).first;
+    opt_state = nn::load_tree_state(opt_state, resumed->opt_state);
+    rngs = nn::load_tree_state(rngs, resumed->rngs);
+    step = resumed->step;
+    history = resumed->history;
+    std::printf("resumed from %s at step %lld\n", o.resume_dir.c_str(),
+                static_cast<long long>(step));
+  }
   const int64_t window = o.context + 1;
-  const st::Array example_batch = random_windows(corpus.train, o.batch, window, rngs("data"));
+  // The next training batch, drawn from a copy of the streams: the compile table below runs on
+  // it without moving the data position.
+  nn::Rngs peek = rngs;
+  const st::Array example_batch = random_windows(corpus.train, o.batch, window, peek("data"));
 
   // ---- the training step under each remat policy: its CompileStats (trace and compile time,
   // graph size, planned peak = the working memory of the compiled step, parameters, optimiser
@@ -325,12 +286,13 @@ int run(const Options& o) {
       {"nested", st::CheckpointPolicy::nested()}};
   int64_t save_all_peak = 0;
   for (const auto& [name, policy] : policies) {
-    const auto step = make_train_step(with_remat(model, policy), opt);
-    const st::CompileStats s = step.lower(params, opt_state, example_batch).compile().stats();
+    const auto policy_step = make_train_step(with_remat(model, policy), opt);
+    const st::CompileStats s =
+        policy_step.lower(params, opt_state, example_batch).compile().stats();
     if (save_all_peak == 0) save_all_peak = s.planned_peak_bytes;
-    step(params, opt_state, example_batch);  // jit's own compile, and the first run
+    policy_step(params, opt_state, example_batch);  // jit's own compile, and the first run
     const auto start = Clock::now();
-    for (int i = 0; i < kTimedSteps; ++i) step(params, opt_state, example_batch);
+    for (int i = 0; i < kTimedSteps; ++i) policy_step(params, opt_state, example_batch);
     char peak[64];
     std::snprintf(peak, sizeof peak, "%s (%lld B) %.2fx",
                   format_bytes(s.planned_peak_bytes).c_str(),
@@ -342,32 +304,79 @@ int run(const Options& o) {
                 seconds_since(start) / kTimedSteps);
   }
 
-  // ---- held-out windows, scored before and after training
+  // ---- held-out windows, scored every --eval-every steps
   const st::Array held_out = eval_windows(corpus.held_out, window, o.eval_windows);
   const auto eval = make_eval_step(model);
   const int64_t eval_chunk = std::min(o.batch, held_out.shape(0));
-  const double bits_before = held_out_bits(eval, params, held_out, eval_chunk);
+  const auto evaluate = [&] {
+    history.eval_steps.push_back(step);
+    history.eval_bits.push_back(held_out_bits(eval, params, held_out, eval_chunk));
+    return history.eval_bits.back();
+  };
+  // A resumed run's starting point is scored but not recorded: an uninterrupted run may not
+  // have scored that step.
+  const double bits_start =
+      resumed ? held_out_bits(eval, params, held_out, eval_chunk) : evaluate();
 
-  // ---- train
-  std::printf("\ntraining with remat %s for %lld steps or %.0f s, AdamW lr %g:\n", o.remat.c_str(),
-              static_cast<long long>(o.steps), o.seconds, o.learning_rate);
+  // ---- checkpoints
+  const bool saving = !o.save_dir.empty();
+  int64_t saved_step = resumed ? step : -1;
+  double side_seconds = 0;  // evaluating and saving, not counted in the time per step
+  const auto save = [&] {
+    const auto start = Clock::now();
+    const std::string title = "char_lm: " + std::to_string(o.layers) + " blocks, width " +
+                              std::to_string(o.width) + ", on " +
+                              std::filesystem::path(o.text).filename().string();
+    save_checkpoint(o.save_dir,
+                    {step, metadata, nn::state_dict(nn::merge(model, params)),
+                     nn::tree_state(opt_state), nn::tree_state(rngs), history},
+                    title);
+    saved_step = step;
+    side_seconds += seconds_since(start);
+  };
+  if (saving) std::signal(SIGINT, on_interrupt);
+
+  // ---- train: --steps is the run's total, counting the steps before a resume
+  const int64_t first_step = step;
+  const std::string range =
+      !resumed ? ""
+      : first_step < o.steps
+          ? " (from step " + std::to_string(first_step) + " to " + std::to_string(o.steps) + ")"
+          : " (the checkpoint is at step " + std::to_string(first_step) +
+                ": raise --steps, the run's total, to train on)";
+  std::printf("\ntraining with remat %s for %lld steps or %.0f s, AdamW lr %g%s:\n",
+              o.remat.c_str(), static_cast<long long>(std::max<int64_t>(0, o.steps - first_step)),
+              o.seconds, o.learning_rate, range.c_str());
   const auto train_step = make_train_step(with_remat(model, o.remat_policy), opt);
   ProgressBar bar;
   const auto train_start = Clock::now();
   double first_step_seconds = 0, smoothed_bits = 0;
-  int64_t step = 0;
-  while (step < o.steps && seconds_since(train_start) < o.seconds) {
-    const st::Array batch =
-        step == 0 ? example_batch : random_windows(corpus.train, o.batch, window, rngs("data"));
+  for (size_t i = 0; i < history.train_bits.size(); ++i) {  // the moving average goes on
+    smoothed_bits =
+        i == 0 ? history.train_bits[i] : 0.9 * smoothed_bits + 0.1 * history.train_bits[i];
+  }
+  while (step < o.steps && seconds_since(train_start) < o.seconds && !g_interrupted) {
+    const st::Array batch = random_windows(corpus.train, o.batch, window, rngs("data"));
     st::Array loss;
     std::tie(params, opt_state, loss) = train_step(params, opt_state, batch);
     const double bits = static_cast<double>(loss.item<float>()) / kLn2;
     smoothed_bits = step == 0 ? bits : 0.9 * smoothed_bits + 0.1 * bits;
-    if (step == 0) first_step_seconds = seconds_since(train_start);
+    history.train_bits.push_back(bits);
+    if (step == first_step) first_step_seconds = seconds_since(train_start);
     ++step;
+    // Every K steps, and at steps 1, 2, 4, 8, ... below K, where the loss falls fastest: a
+    // function of the step alone, so a resumed run scores the steps an uninterrupted one does.
+    if (step % o.eval_every == 0 || (step < o.eval_every && (step & (step - 1)) == 0)) {
+      const auto start = Clock::now();
+      evaluate();
+      side_seconds += seconds_since(start);
+    }
+    if (saving && step % o.save_every == 0) save();
     const double elapsed = seconds_since(train_start);
+    const int64_t done = step - first_step;
     const double per_step =
-        step > 1 ? (elapsed - first_step_seconds) / static_cast<double>(step - 1) : elapsed;
+        done > 1 ? (elapsed - side_seconds - first_step_seconds) / static_cast<double>(done - 1)
+                 : elapsed;
     char text[128];
     std::snprintf(text, sizeof text, "step %lld  train %.2f bits/char  %.2f s/step",
                   static_cast<long long>(step), smoothed_bits, per_step);
@@ -376,43 +385,48 @@ int run(const Options& o) {
         text);
   }
   bar.finish();
+  const int64_t done = step - first_step;
   const double train_seconds = seconds_since(train_start);
   const double step_seconds =
-      step > 1 ? (train_seconds - first_step_seconds) / static_cast<double>(step - 1) : 0;
+      done > 1 ? (train_seconds - side_seconds - first_step_seconds) / static_cast<double>(done - 1)
+               : 0;
+  if (g_interrupted) {
+    std::printf("interrupted: stopping at step %lld\n", static_cast<long long>(step));
+  }
   std::printf(
       "%lld steps in %.1f s: first step %.2f s (trace + compile + run), then %.3f s/step "
       "(%.0f characters/s); the train step was compiled %zu time(s)\n",
-      static_cast<long long>(step), train_seconds, first_step_seconds, step_seconds,
+      static_cast<long long>(done), train_seconds, first_step_seconds, step_seconds,
       step_seconds > 0 ? static_cast<double>(o.batch * o.context) / step_seconds : 0.0,
       train_step.cache_size());
 
   // ---- results
-  const double bits_after = held_out_bits(eval, params, held_out, eval_chunk);
-  std::printf(
-      "\nheld-out loss (%lld windows, %lld characters): %.3f bits/char before training, "
-      "%.3f bits/char after\n(baselines, entropies of the training text: unigram %.3f, bigram "
-      "%.3f bits/char)\n",
-      static_cast<long long>(held_out.shape(0)),
-      static_cast<long long>(held_out.shape(0) * o.context), bits_before, bits_after,
-      corpus.unigram_bits(), corpus.bigram_bits());
-
-  const std::vector<std::string> words =
-      generate_words(model, params, corpus, o.samples, o.context, o.temperature, rngs);
-  if (!words.empty()) {
-    // One line when they are single words (the word list), else one sample per line.
-    const bool one_line = std::none_of(words.begin(), words.end(), [](const std::string& w) {
-      return w.find(' ') != std::string::npos;
-    });
-    std::printf("generated words (temperature %.2f; * = a line of the training text):\n",
-                o.temperature);
-    for (size_t i = 0; i < words.size(); ++i) {
-      const std::string& w = words[i];
-      std::printf("%s%s%s", i == 0 || !one_line ? "  " : " ",
-                  w.empty() ? "(empty)" : printable(w).c_str(),
-                  corpus.train_lines.count(w) ? "*" : "");
-      if (!one_line || i + 1 == words.size()) std::printf("\n");
-    }
+  const double bits_end = !history.eval_steps.empty() && history.eval_steps.back() == step
+                              ? history.eval_bits.back()
+                          : done > 0 ? evaluate()
+                                     : bits_start;
+  if (saving && step != saved_step) save();
+  std::printf("\nheld-out loss (%lld windows, %lld characters): ",
+              static_cast<long long>(held_out.shape(0)),
+              static_cast<long long>(held_out.shape(0) * o.context));
+  if (resumed) {
+    std::printf("%.3f bits/char at step %lld (the checkpoint), %.3f bits/char after step %lld\n",
+                bits_start, static_cast<long long>(first_step), bits_end,
+                static_cast<long long>(step));
+  } else {
+    std::printf("%.3f bits/char before training, %.3f bits/char after\n", bits_start, bits_end);
   }
+  std::printf("(baselines, entropies of the training text: unigram %.3f, bigram %.3f bits/char)\n",
+              corpus.unigram_bits(), corpus.bigram_bits());
+  if (saving) {
+    std::printf("checkpoint: %s/%s at step %lld, with loss.csv and loss.svg\n", o.save_dir.c_str(),
+                kCheckpointFile, static_cast<long long>(saved_step));
+  }
+
+  // Sampling comes after the last save, so a resumed run samples what an uninterrupted one does.
+  print_words(
+      generate_words(model, params, corpus.alphabet, o.samples, o.context, o.temperature, rngs),
+      o.temperature, &corpus.train_lines);
   std::printf("total %.1f s\n", seconds_since(program_start));
   return 0;
 }
@@ -422,9 +436,12 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
   try {
-    return run(options);
+    return options.sample_from.empty() ? run(options) : sample_from(options);
   } catch (const st::Error& e) {
     std::fprintf(stderr, "char_lm: strata error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {  // e.g. a checkpoint directory that cannot be written
+    std::fprintf(stderr, "char_lm: %s\n", e.what());
     return 1;
   }
 }

@@ -1,14 +1,17 @@
 // The model of examples/char_lm.cpp: a character-level pre-LN transformer whose blocks are one
-// nn::Stacked module applied with one scan, its loss, and the jitted train / evaluation /
-// sampling steps.  Built only from strata's public API.
+// nn::Stacked module applied with one scan, its loss, the jitted train / evaluation / sampling
+// steps, held-out scoring and word generation.  Built only from strata's public API.
 #pragma once
 
 #include <strata/nn/nn.h>
 #include <strata/strata.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace char_lm {
 
@@ -116,6 +119,57 @@ inline auto make_sample_step(const CharLM& model, double temperature) {
     const st::Array gumbel = -st::log(-st::log(u));
     return st::astype(st::argmax(last * (1.0 / temperature) + gumbel, -1), st::DType::Int32);
   });
+}
+
+inline constexpr double kLn2 = 0.6931471805599453;
+
+// Mean held-out loss in bits per character over `windows`, scored in chunks of `chunk` windows
+// (the last chunk may be smaller: one more compiled signature).
+template <class EvalStep>
+double held_out_bits(const EvalStep& eval, const nn::State& params, const st::Array& windows,
+                     int64_t chunk) {
+  const int64_t n = windows.shape(0);
+  double nats = 0;
+  for (int64_t begin = 0; begin < n; begin += chunk) {
+    const int64_t end = std::min(n, begin + chunk);
+    const st::Array part = windows.slice(begin, end);
+    nats += static_cast<double>(eval(params, part).template item<float>()) *
+            static_cast<double>(end - begin);
+  }
+  return nats / static_cast<double>(n) / kLn2;
+}
+
+// `count` words sampled one character at a time, all in one batch: each starts after a '\n'
+// (a word boundary) and ends at the next '\n' or after context - 1 characters.  `alphabet` maps
+// tokens to bytes.
+inline std::vector<std::string> generate_words(const CharLM& model, const nn::State& params,
+                                               const std::vector<unsigned char>& alphabet,
+                                               int64_t count, int64_t context, double temperature,
+                                               nn::Rngs& rngs) {
+  if (count == 0) return {};
+  const auto sample = make_sample_step(model, temperature);
+  const auto newline =
+      static_cast<int32_t>(std::find(alphabet.begin(), alphabet.end(), '\n') - alphabet.begin());
+  std::vector<int32_t> tokens(static_cast<size_t>(count * context), newline);
+  std::vector<std::string> words(static_cast<size_t>(count));
+  std::vector<bool> done(static_cast<size_t>(count), false);
+  for (int64_t pos = 0; pos + 1 < context; ++pos) {
+    std::vector<float> read(static_cast<size_t>(context), 0.f);
+    read[static_cast<size_t>(pos)] = 1.f;
+    const std::vector<int32_t> next =
+        sample(params, st::array(tokens, {count, context}), st::array(read), rngs("sample"))
+            .to_vector<int32_t>();
+    bool all_done = true;
+    for (int64_t g = 0; g < count; ++g) {
+      const size_t gi = static_cast<size_t>(g);
+      tokens[static_cast<size_t>(g * context + pos + 1)] = next[gi];
+      if (next[gi] == newline) done[gi] = true;
+      if (!done[gi]) words[gi] += static_cast<char>(alphabet[static_cast<size_t>(next[gi])]);
+      all_done = all_done && done[gi];
+    }
+    if (all_done) break;
+  }
+  return words;
 }
 
 }  // namespace char_lm

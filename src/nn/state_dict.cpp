@@ -66,6 +66,24 @@ void StrictLoad::finish() const {
        "keys `P.{i}.rest`), or convert its keys first (nn::stack_state, io::map_keys)");
 }
 
+std::string dotted_path(const std::string& tree_path) {
+  std::string out;
+  for (const char c : tree_path) {
+    if (c == '[') {
+      if (!out.empty()) out += '.';
+    } else if (c != ']') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void duplicate_tree_key(const std::string& tree_path, const std::string& key) {
+  fail("nn.tree_state", "two leaves get the key `", key, "` (the second is `", tree_path,
+       "`): map keys that look like list indices (`a[0]` next to `a.0`) cannot be told apart; "
+       "rename one");
+}
+
 Array stack_layers(const std::vector<Array>& parts, const Shape& shape) {
   return reshape(stack(parts, 0), shape);
 }

@@ -140,7 +140,8 @@ TEST(StateDict, NestedStacksGetOneIndexPerStack) {
   const nn::State sd = nn::state_dict(outer);
   EXPECT_EQ(sd.size(), 16u);  // 4 x 2 layers, kernel and bias
   EXPECT_EQ(to_doubles(sd.at("3.sub.1.kernel")), to_doubles(kernels[3][1]));
-  EXPECT_EQ(to_doubles(sd.at("0.sub.1.bias")), to_doubles(outer.layers.sub.layers.bias->value[0][1]));
+  EXPECT_EQ(to_doubles(sd.at("0.sub.1.bias")),
+            to_doubles(outer.layers.sub.layers.bias->value[0][1]));
   nn::Rngs other(6);
   const auto loaded = nn::load_state_dict(nn::ArrayStacked<Pair>::init(4)(other), sd);
   EXPECT_EQ(to_doubles(loaded.layers.sub.layers.kernel), to_doubles(kernels));
@@ -209,6 +210,11 @@ TEST(StateDict, TreeStateSavesAndRestoresAnOptimiserState) {
   state = opt.update(grads, state, params).second;
   const nn::State flat = nn::tree_state(state);
   EXPECT_TRUE(flat.count("count"));
+  EXPECT_TRUE(flat.count("mu.blocks.layers.fc1.kernel"));
+  // Indices read as in state dicts: a chained optimiser's state is a tuple.
+  const auto chained = optim::chain(optim::clip_by_global_norm(1.0), optim::adamw(1e-2));
+  const nn::State chained_flat = nn::tree_state(chained.init(params));
+  EXPECT_TRUE(chained_flat.count("1.nu.stem.0.kernel")) << chained_flat.begin()->first;
   const auto zero_state = opt.init(params);
   const auto restored = nn::load_tree_state(zero_state, flat);
   const auto a = tree::leaves(restored), b = tree::leaves(state);

@@ -122,6 +122,10 @@ class StrictLoad {
 // The array of `shape` = stacks + per_layer made by stacking `parts` (row-major over stacks).
 Array stack_layers(const std::vector<Array>& parts, const Shape& shape);
 
+// A tree key path with list indices written as state dicts write them: `[1].mu` -> `1.mu`.
+std::string dotted_path(const std::string& tree_path);
+[[noreturn]] void duplicate_tree_key(const std::string& tree_path, const std::string& key);
+
 }  // namespace detail
 
 // The arrays of m by per-layer key path (see the top of this file).
@@ -178,12 +182,15 @@ M load_state_dict(const M& like, const State& s) {
 }
 
 // Every leaf of any pytree (an optimiser state, an nn::Rngs, a std::tuple of them) by its tree
-// key path (`mu.fc1.kernel`, `[1].count`), for saving next to a state dict.
+// key path, indices as in state dicts (`mu.fc1.kernel`, `1.count`), for saving next to one.
 template <class T>
 State tree_state(const T& tree) {
   State out;
   for (auto& [path, leaf] : tree::leaves_with_path(tree)) {
-    if (leaf.valid()) out.emplace(path, leaf);  // an empty handle has nothing to save
+    if (!leaf.valid()) continue;  // an empty handle has nothing to save
+    if (!out.emplace(detail::dotted_path(path), leaf).second) {
+      detail::duplicate_tree_key(path, detail::dotted_path(path));
+    }
   }
   return out;
 }
@@ -196,7 +203,8 @@ T load_tree_state(const T& like, const State& s) {
   detail::StrictLoad load("nn.load_tree_state", s);
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (!leaves[i].valid()) continue;
-    if (const Array* a = load.take(paths[i], leaves[i].shape(), leaves[i].dtype())) {
+    if (const Array* a =
+            load.take(detail::dotted_path(paths[i]), leaves[i].shape(), leaves[i].dtype())) {
       leaves[i] = *a;
     }
   }
