@@ -145,7 +145,8 @@ class Jit {
       detail::check_arguments("jit", leaves);
       return R(f_(args...));
     }
-    const auto entry = cache_->get(def, leaves, [&] {
+    // The bindings are named in the capture: clang before 16 cannot capture structured bindings.
+    const auto entry = cache_->get(def, leaves, [&, &def = def, &leaves = leaves] {
       tree::TreeDef out_def;
       detail::Traced traced = trace_args<R, detail::ArgTuple<Args...>>(def, leaves, out_def);
       return detail::JitCache::Entry{detail::compile_traced(traced), out_def};
@@ -192,7 +193,7 @@ template <class F, class... Args>
 Jaxpr trace(F&& f, const Args&... args) {
   const detail::ArgTuple<Args...> tuple(args...);
   auto [leaves, def] = tree::flatten(tuple);
-  const auto record = [&](const std::vector<Array>& traced) {
+  const auto record = [&, &def = def](const std::vector<Array>& traced) {  // as in Jit above
     auto targs = tree::unflatten<detail::ArgTuple<Args...>>(def, traced);
     return tree::leaves(std::apply(f, targs));
   };

@@ -78,6 +78,15 @@ std::string error_of(F&& fn) {
   return "";
 }
 
+// The bytes a hex string spells ("0a1b" -> "\x0a\x1b").
+inline std::string unhex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return out;
+}
+
 // Asserts that `expr` throws strata::Error whose message starts with `prefix` and contains every
 // fragment.
 #define EXPECT_IO_ERROR(expr, prefix, ...)                               \

@@ -19,14 +19,7 @@ namespace {
 using testing::bytes_of;
 using testing::random_array;
 using testing::raw;
-
-std::string unhex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  }
-  return out;
-}
+using testing::unhex;
 
 // A .npy image (version 1.0) for a dict, as the format describes it.
 std::string npy_image(const std::string& dict, const std::string& data) {

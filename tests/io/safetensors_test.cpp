@@ -140,6 +140,45 @@ TEST(Safetensors, ReadsFilesLaidOutByTheReferenceWriter) {
   EXPECT_EQ(io::load_safetensors_metadata(path).at("format"), "np");
 }
 
+// Written by the reference implementation itself (Python safetensors 0.8.0, numpy 2.4.6):
+//   safetensors.numpy.save({"w": np.arange(6, dtype=np.float32).reshape(2, 3) / 4,
+//                           "q": np.array([-128, 5, 127], np.int8), "h": np.array([-300, 2],
+//                           np.int16), "b": np.array([True, False]), "d": np.array(2.5), "u":
+//                           np.array([65535], np.uint16), "f16": np.array([0.5, -1], np.float16),
+//                           "e": np.zeros((0, 2), np.int64)}, metadata={"format": "np"})
+const char* const kReferenceFile =
+    "d8010000000000007b225f5f6d657461646174615f5f223a7b22666f726d6174223a226e70227d2c2265223a7b22"
+    "6474797065223a22493634222c227368617065223a5b302c325d2c22646174615f6f666673657473223a5b302c30"
+    "5d7d2c2264223a7b226474797065223a22463634222c227368617065223a5b5d2c22646174615f6f666673657473"
+    "223a5b302c385d7d2c2277223a7b226474797065223a22463332222c227368617065223a5b322c335d2c22646174"
+    "615f6f666673657473223a5b382c33325d7d2c22663136223a7b226474797065223a22463136222c227368617065"
+    "223a5b325d2c22646174615f6f666673657473223a5b33322c33365d7d2c2275223a7b226474797065223a225531"
+    "36222c227368617065223a5b315d2c22646174615f6f666673657473223a5b33362c33385d7d2c2268223a7b2264"
+    "74797065223a22493136222c227368617065223a5b325d2c22646174615f6f666673657473223a5b33382c34325d"
+    "7d2c2271223a7b226474797065223a224938222c227368617065223a5b335d2c22646174615f6f66667365747322"
+    "3a5b34322c34355d7d2c2262223a7b226474797065223a22424f4f4c222c227368617065223a5b325d2c22646174"
+    "615f6f666673657473223a5b34352c34375d7d7d0000000000000440000000000000803e0000003f0000403f0000"
+    "803f0000a03f003800bcffffd4fe020080057f0100";
+
+TEST(Safetensors, LoadsAFileWrittenByTheReferenceImplementation) {
+  TempFolder dir;
+  const std::string path = dir.file("reference.safetensors");
+  write_bytes(path, unhex(kReferenceFile));
+  const auto t = io::load_safetensors(path);
+  ASSERT_EQ(t.size(), 8u);
+  EXPECT_EQ(t.at("w").shape(), (Shape{2, 3}));
+  EXPECT_EQ(to_doubles(t.at("w")), (std::vector<double>{0, 0.25, 0.5, 0.75, 1, 1.25}));
+  EXPECT_EQ(t.at("q").to_vector<int8_t>(), (std::vector<int8_t>{-128, 5, 127}));
+  EXPECT_EQ(t.at("h").to_vector<int16_t>(), (std::vector<int16_t>{-300, 2}));
+  EXPECT_EQ(t.at("b").to_vector<bool>(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(t.at("d").item<double>(), 2.5);
+  EXPECT_EQ(t.at("u").to_vector<uint16_t>(), std::vector<uint16_t>{65535});
+  EXPECT_EQ(to_doubles(t.at("f16")), (std::vector<double>{0.5, -1}));
+  EXPECT_EQ(t.at("e").shape(), (Shape{0, 2}));
+  EXPECT_EQ(t.at("e").dtype(), DType::Int64);
+  EXPECT_EQ(io::load_safetensors_metadata(path).at("format"), "np");
+}
+
 TEST(Safetensors, UnalignedAndUnpaddedFilesAreCopiedCorrectly) {
   // No padding (header of odd length), a u8 tensor of 3 bytes first: the f32 and f64 data start
   // at unaligned addresses and must be copied, not viewed.
