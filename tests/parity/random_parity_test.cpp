@@ -1,0 +1,144 @@
+// strata::random against golden values from live JAX (parity/gen_random.py, the versions in
+// parity/requirements.txt, recorded in the file's metadata): keys of negative and 64-bit seeds,
+// split, fold_in, bits of every width, uniform, normal and truncated_normal in float32 and
+// float64, for several shapes.  Integer outputs and uniform must be bit-exact; normal and
+// truncated_normal agree to float32 rounding (1e-6 relative) in float32 and to 1e-14 in float64,
+// as the test names say.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "strata/io.h"
+#include "test_util.h"
+
+namespace strata::testing {
+namespace {
+
+// The golden files sit next to this source file (__FILE__ is absolute in this build).
+std::string golden(const std::string& name) {
+  return (std::filesystem::path(__FILE__).parent_path() / "golden" / (name + ".safetensors"))
+      .string();
+}
+
+const std::map<std::string, Array>& random_golden() {
+  static const auto* tensors =
+      new std::map<std::string, Array>(io::load_safetensors(golden("random")));
+  return *tensors;
+}
+
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, sep);) out.push_back(item);
+  return out;
+}
+
+struct Case {
+  int64_t seed;
+  std::string prefix;
+};
+std::vector<Case> seeds() {
+  std::vector<Case> out;
+  for (const auto& s :
+       split_list(io::load_safetensors_metadata(golden("random")).at("seeds"), ',')) {
+    out.push_back({std::stoll(s), "seed" + s});
+  }
+  return out;
+}
+std::vector<std::pair<std::string, Shape>> shapes() {
+  std::vector<std::pair<std::string, Shape>> out;
+  for (const auto& name :
+       split_list(io::load_safetensors_metadata(golden("random")).at("shapes"), ';')) {
+    Shape shape;
+    if (name != "scalar") {
+      for (const auto& d : split_list(name, 'x')) shape.push_back(std::stoll(d));
+    }
+    out.emplace_back(name, shape);
+  }
+  return out;
+}
+
+const Array& want(const std::string& key) {
+  const auto it = random_golden().find(key);
+  if (it == random_golden().end()) throw std::runtime_error("golden file lacks " + key);
+  return it->second;
+}
+
+void expect_bit_exact(const Array& got, const std::string& key) {
+  const Array& w = want(key);
+  ASSERT_EQ(got.dtype(), w.dtype()) << key;
+  ASSERT_EQ(got.shape(), w.shape()) << key;
+  EXPECT_EQ(to_doubles(got), to_doubles(w)) << key;
+}
+
+void expect_close(const Array& got, const std::string& key, double rel) {
+  const Array& w = want(key);
+  ASSERT_EQ(got.dtype(), w.dtype()) << key;
+  ASSERT_EQ(got.shape(), w.shape()) << key;
+  const std::vector<double> g = to_doubles(got), e = to_doubles(w);
+  for (size_t i = 0; i < g.size(); ++i) {
+    EXPECT_LE(std::fabs(g[i] - e[i]), rel * std::max(1.0, std::fabs(e[i])))
+        << key << "[" << i << "]: strata " << g[i] << ", JAX " << e[i];
+  }
+}
+
+TEST(RandomParity, GoldenFileRecordsTheReferenceVersions) {
+  const auto meta = io::load_safetensors_metadata(golden("random"));
+  for (const char* package : {"jax", "jaxlib", "numpy", "safetensors"}) {
+    EXPECT_TRUE(meta.count(package)) << package;
+  }
+  EXPECT_GE(seeds().size(), 8u);
+}
+
+TEST(RandomParity, KeysSplitFoldInBitsAndUniformBitExact) {
+  for (const Case& c : seeds()) {
+    SCOPED_TRACE(c.prefix);
+    const Array key = random::key(c.seed);
+    expect_bit_exact(key, c.prefix + ".key");
+    expect_bit_exact(random::split(key, 3), c.prefix + ".split3");
+    expect_bit_exact(random::fold_in(key, 7), c.prefix + ".fold_in7");
+    expect_bit_exact(random::fold_in(key, 4294967293u), c.prefix + ".fold_in_big");
+    for (const auto& [name, shape] : shapes()) {
+      const std::string s = c.prefix + "." + name;
+      for (DType dt : {DType::UInt8, DType::UInt16, DType::UInt32, DType::UInt64}) {
+        expect_bit_exact(random::bits(key, shape, dt),
+                         s + ".bits_" + std::string(strata::name(dt)));
+      }
+      for (DType dt : {DType::Float32, DType::Float64}) {
+        const std::string dn(strata::name(dt));
+        expect_bit_exact(random::uniform(key, shape, dt), s + ".uniform_" + dn);
+        expect_bit_exact(random::uniform(key, shape, dt, -3.0, 5.0), s + ".uniform_m3_5_" + dn);
+      }
+    }
+  }
+}
+
+void expect_normals_close(DType dt, double rel) {
+  const std::string dn(strata::name(dt));
+  for (const Case& c : seeds()) {
+    SCOPED_TRACE(c.prefix);
+    const Array key = random::key(c.seed);
+    for (const auto& [name, shape] : shapes()) {
+      const std::string s = c.prefix + "." + name;
+      expect_close(random::normal(key, shape, dt), s + ".normal_" + dn, rel);
+      expect_close(random::truncated_normal(key, -2.0, 1.5, shape, dt),
+                   s + ".truncated_normal_" + dn, rel);
+    }
+  }
+}
+
+TEST(RandomParity, NormalAndTruncatedNormalFloat32Within1e6Rel) {
+  expect_normals_close(DType::Float32, 1e-6);
+}
+
+TEST(RandomParity, NormalAndTruncatedNormalFloat64Within1e14Rel) {
+  expect_normals_close(DType::Float64, 1e-14);
+}
+
+}  // namespace
+}  // namespace strata::testing
