@@ -77,6 +77,19 @@ TEST(SmallInts, ComparisonsReductionsAndMatmul) {
             (std::vector<int16_t>{14, 77}));
 }
 
+TEST(DTypeConstants, NumPyNamesStandForTheDTypes) {
+  EXPECT_EQ(zeros({2}, strata::bfloat16).dtype(), BFloat16);
+  EXPECT_EQ(astype(array({1.5}), strata::int8).dtype(), Int8);
+  const DType all[] = {strata::bool_,   strata::int32,    strata::uint32,  strata::int64,
+                       strata::float16, strata::bfloat16, strata::float32, strata::float64,
+                       strata::uint8,   strata::uint16,   strata::uint64,  strata::int8,
+                       strata::int16};
+  for (size_t i = 0; i < std::size(all); ++i) {
+    EXPECT_EQ(all[i], kAllDTypes[i]);
+    EXPECT_EQ(name(all[i]), name(kAllDTypes[i]));
+  }
+}
+
 TEST(SmallInts, PromotionFollowsJaxLattice) {
   struct Row {
     DType a, b, want;

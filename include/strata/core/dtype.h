@@ -97,6 +97,23 @@ DType promote_types(DType a, DType b);
 inline constexpr DType kDefaultInt = DType::Int32;
 inline constexpr DType kDefaultFloat = DType::Float32;
 
+// The dtypes by their NumPy names, in the JAX / MLX habit (jnp.float32, mx.int8), usable wherever
+// a DType is: zeros({2, 3}, strata::bfloat16), astype(x, st::int8).  bool_ has NumPy's trailing
+// underscore (bool is a keyword).
+inline constexpr DType bool_ = DType::Bool;
+inline constexpr DType int8 = DType::Int8;
+inline constexpr DType int16 = DType::Int16;
+inline constexpr DType int32 = DType::Int32;
+inline constexpr DType int64 = DType::Int64;
+inline constexpr DType uint8 = DType::UInt8;
+inline constexpr DType uint16 = DType::UInt16;
+inline constexpr DType uint32 = DType::UInt32;
+inline constexpr DType uint64 = DType::UInt64;
+inline constexpr DType float16 = DType::Float16;
+inline constexpr DType bfloat16 = DType::BFloat16;
+inline constexpr DType float32 = DType::Float32;
+inline constexpr DType float64 = DType::Float64;
+
 // Maps a C++ element type to its DType.
 template <typename T>
 struct dtype_of;
