@@ -11,34 +11,20 @@
 #include <string>
 #include <vector>
 
-#include "strata/io.h"
+#include "parity/parity_util.h"
 #include "strata/nn/nn.h"
-#include "test_util.h"
 
 namespace strata::testing {
 namespace {
 
 const std::map<std::string, Array>& nn_golden() {
-  static const auto* tensors = new std::map<std::string, Array>(io::load_safetensors(
-      (std::filesystem::path(__FILE__).parent_path() / "golden" / "nn.safetensors").string()));
-  return *tensors;
+  return golden("nn");
 }
-
 const Array& want(const std::string& key) {
-  const auto it = nn_golden().find(key);
-  if (it == nn_golden().end()) throw std::runtime_error("golden file lacks " + key);
-  return it->second;
+  return golden_array("nn", key);
 }
-
 void expect_close(const Array& got, const std::string& key, double rel) {
-  const Array& w = want(key);
-  ASSERT_EQ(got.shape(), w.shape()) << key;
-  ASSERT_EQ(got.dtype(), w.dtype()) << key;
-  const std::vector<double> g = to_doubles(got), e = to_doubles(w);
-  for (size_t i = 0; i < g.size(); ++i) {
-    EXPECT_LE(std::fabs(g[i] - e[i]), rel * std::max(1.0, std::fabs(e[i])))
-        << key << "[" << i << "]: strata " << g[i] << ", Flax " << e[i];
-  }
+  expect_close_to_reference(got, want(key), key, rel);
 }
 
 constexpr int64_t kSeeds[] = {0, 1, 7};

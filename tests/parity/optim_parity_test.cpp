@@ -9,22 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "strata/io.h"
+#include "parity/parity_util.h"
 #include "strata/nn/nn.h"
-#include "test_util.h"
 
 namespace strata::testing {
 namespace {
 
-const std::map<std::string, Array>& optim_golden() {
-  static const auto* tensors = new std::map<std::string, Array>(io::load_safetensors(
-      (std::filesystem::path(__FILE__).parent_path() / "golden" / "optim.safetensors").string()));
-  return *tensors;
-}
-
 // The entries `<prefix>.a` and `<prefix>.b` as a parameter tree.
 nn::State tree(const std::string& prefix) {
-  return {{"a", optim_golden().at(prefix + ".a")}, {"b", optim_golden().at(prefix + ".b")}};
+  return {{"a", golden_array("optim", prefix + ".a")}, {"b", golden_array("optim", prefix + ".b")}};
 }
 
 template <class Opt>
@@ -37,13 +30,8 @@ void expect_steps_match(const std::string& name, const Opt& opt, double rel) {
     params = optim::apply_updates(params, updates);
     const nn::State want = tree(name + ".step" + std::to_string(step));
     for (const auto& [key, w] : want) {
-      const std::vector<double> g = to_doubles(params.at(key)), e = to_doubles(w);
-      ASSERT_EQ(g.size(), e.size());
-      for (size_t i = 0; i < g.size(); ++i) {
-        EXPECT_LE(std::fabs(g[i] - e[i]), rel * std::max(1.0, std::fabs(e[i])))
-            << name << " step " << step << " " << key << "[" << i << "]: strata " << g[i]
-            << ", optax " << e[i];
-      }
+      expect_close_to_reference(params.at(key), w,
+                                name + " step " + std::to_string(step) + " " + key, rel);
     }
   }
 }

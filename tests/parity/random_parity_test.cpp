@@ -13,23 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "strata/io.h"
-#include "test_util.h"
+#include "parity/parity_util.h"
 
 namespace strata::testing {
 namespace {
-
-// The golden files sit next to this source file (__FILE__ is absolute in this build).
-std::string golden(const std::string& name) {
-  return (std::filesystem::path(__FILE__).parent_path() / "golden" / (name + ".safetensors"))
-      .string();
-}
-
-const std::map<std::string, Array>& random_golden() {
-  static const auto* tensors =
-      new std::map<std::string, Array>(io::load_safetensors(golden("random")));
-  return *tensors;
-}
 
 std::vector<std::string> split_list(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -45,7 +32,7 @@ struct Case {
 std::vector<Case> seeds() {
   std::vector<Case> out;
   for (const auto& s :
-       split_list(io::load_safetensors_metadata(golden("random")).at("seeds"), ',')) {
+       split_list(io::load_safetensors_metadata(golden_path("random")).at("seeds"), ',')) {
     out.push_back({std::stoll(s), "seed" + s});
   }
   return out;
@@ -53,7 +40,7 @@ std::vector<Case> seeds() {
 std::vector<std::pair<std::string, Shape>> shapes() {
   std::vector<std::pair<std::string, Shape>> out;
   for (const auto& name :
-       split_list(io::load_safetensors_metadata(golden("random")).at("shapes"), ';')) {
+       split_list(io::load_safetensors_metadata(golden_path("random")).at("shapes"), ';')) {
     Shape shape;
     if (name != "scalar") {
       for (const auto& d : split_list(name, 'x')) shape.push_back(std::stoll(d));
@@ -64,9 +51,7 @@ std::vector<std::pair<std::string, Shape>> shapes() {
 }
 
 const Array& want(const std::string& key) {
-  const auto it = random_golden().find(key);
-  if (it == random_golden().end()) throw std::runtime_error("golden file lacks " + key);
-  return it->second;
+  return golden_array("random", key);
 }
 
 void expect_bit_exact(const Array& got, const std::string& key) {
@@ -77,18 +62,11 @@ void expect_bit_exact(const Array& got, const std::string& key) {
 }
 
 void expect_close(const Array& got, const std::string& key, double rel) {
-  const Array& w = want(key);
-  ASSERT_EQ(got.dtype(), w.dtype()) << key;
-  ASSERT_EQ(got.shape(), w.shape()) << key;
-  const std::vector<double> g = to_doubles(got), e = to_doubles(w);
-  for (size_t i = 0; i < g.size(); ++i) {
-    EXPECT_LE(std::fabs(g[i] - e[i]), rel * std::max(1.0, std::fabs(e[i])))
-        << key << "[" << i << "]: strata " << g[i] << ", JAX " << e[i];
-  }
+  expect_close_to_reference(got, want(key), key, rel);
 }
 
 TEST(RandomParity, GoldenFileRecordsTheReferenceVersions) {
-  const auto meta = io::load_safetensors_metadata(golden("random"));
+  const auto meta = io::load_safetensors_metadata(golden_path("random"));
   for (const char* package : {"jax", "jaxlib", "numpy", "safetensors"}) {
     EXPECT_TRUE(meta.count(package)) << package;
   }

@@ -9,9 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "strata/io.h"
+#include "parity/parity_util.h"
 #include "strata/nn/nn.h"
-#include "test_util.h"
 
 namespace strata::testing {
 namespace {
@@ -35,22 +34,14 @@ struct Model {
 };
 
 TEST(TrainedModelParity, FlaxTrainedWeightsGiveTheSameLogitsWithin1e5Rel) {
-  const auto file = io::load_safetensors(
-      (std::filesystem::path(__FILE__).parent_path() / "golden" / "trained_model.safetensors")
-          .string());
+  const auto& file = golden("trained_model");
   nn::State params;
   for (const auto& [key, a] : file) {
     if (key.rfind("params.", 0) == 0) params.emplace(key.substr(7), a);
   }
   nn::Rngs rngs(0);
   const Model model = nn::load_state_dict(Model(rngs), params);  // strict: every key used
-  const std::vector<double> got = to_doubles(model(file.at("x_test")));
-  const std::vector<double> want = to_doubles(file.at("logits"));
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    EXPECT_LE(std::fabs(got[i] - want[i]), 1e-5 * std::max(1.0, std::fabs(want[i])))
-        << "logit " << i << ": strata " << got[i] << ", Flax " << want[i];
-  }
+  expect_close_to_reference(model(file.at("x_test")), file.at("logits"), "logits", 1e-5);
   // The same under jit (the deployed form; fused loops may round differently in the last bit).
   const Array jitted = jit([&](const Array& x) { return model(x); })(file.at("x_test"));
   expect_arrays_close(jitted, model(file.at("x_test")), 1e-6);
