@@ -12,17 +12,7 @@ endif()
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
-# 512 made-up three-syllable words, one per line (as in char_lm_smoke.cmake).
-set(words "")
-foreach(a ka lo mi ne ru sa ti po)
-  foreach(b ka lo mi ne ru sa ti po)
-    foreach(c ka lo mi ne ru sa ti po)
-      string(APPEND words "${a}${b}${c}\n")
-    endforeach()
-  endforeach()
-endforeach()
-set(text "${WORK_DIR}/words.txt")
-file(WRITE "${text}" "${words}")
+include(${CMAKE_CURRENT_LIST_DIR}/char_lm_words.cmake)  # sets `text`: the word list
 
 # Runs char_lm with ARGN; fails unless it exits 0.  Its output comes back in `out`.
 function(run_char_lm)

@@ -8,17 +8,7 @@ if(NOT CHAR_LM OR NOT WORK_DIR)
 endif()
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
-# 512 made-up three-syllable words, one per line: a small text with something to learn.
-set(words "")
-foreach(a ka lo mi ne ru sa ti po)
-  foreach(b ka lo mi ne ru sa ti po)
-    foreach(c ka lo mi ne ru sa ti po)
-      string(APPEND words "${a}${b}${c}\n")
-    endforeach()
-  endforeach()
-endforeach()
-set(text "${WORK_DIR}/words.txt")
-file(WRITE "${text}" "${words}")
+include(${CMAKE_CURRENT_LIST_DIR}/char_lm_words.cmake)  # sets `text`: the word list
 
 # Fails unless the output `out` matches; the regex's groups come back as match1, match2.
 function(expect_match regex what)

@@ -406,9 +406,7 @@ NpyHeader parse_npy_header(const uint8_t* p, int64_t data_offset, const char* ap
 Array finish_npy(Array stored, const NpyHeader& h) {
   auto* bytes = static_cast<uint8_t*>(strata::detail::mutable_data(stored));
   if (h.big_endian) swap_bytes(bytes, stored.size(), stored.itemsize());
-  if (h.dtype == DType::Bool) {
-    for (int64_t i = 0; i < h.data_bytes; ++i) bytes[i] = bytes[i] != 0;
-  }
+  if (h.dtype == DType::Bool) normalise_bool_bytes(bytes, h.data_bytes);
   return h.fortran_order && stored.ndim() > 1 ? transpose(stored) : stored;
 }
 

@@ -1,7 +1,6 @@
 #include "io/tensor_bytes.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "strata/core/error.h"
 
@@ -26,8 +25,7 @@ Array array_over_bytes(const std::shared_ptr<const MappedFile>& file, int64_t of
   const int64_t bytes = strata::detail::checked_nbytes(shape, dtype, "io");
   if (dtype == DType::Bool && std::any_of(p, p + bytes, [](uint8_t b) { return b > 1; })) {
     Array out = array_copy_of_bytes(p, shape, dtype);
-    auto* q = static_cast<uint8_t*>(strata::detail::mutable_data(out));
-    for (int64_t i = 0; i < bytes; ++i) q[i] = q[i] != 0;
+    normalise_bool_bytes(strata::detail::mutable_data(out), bytes);
     return out;
   }
   if (reinterpret_cast<uintptr_t>(p) % static_cast<uintptr_t>(itemsize(dtype)) != 0 || bytes == 0) {
@@ -42,11 +40,13 @@ Array array_over_bytes(const std::shared_ptr<const MappedFile>& file, int64_t of
 }
 
 Array array_copy_of_bytes(const void* data, const Shape& shape, DType dtype) {
-  Array out = strata::detail::empty(shape, dtype, "io");
-  if (out.nbytes() > 0) {
-    std::memcpy(strata::detail::mutable_data(out), data, static_cast<size_t>(out.nbytes()));
-  }
-  return out;
+  return strata::detail::from_host(data, strata::detail::checked_size(shape, "io"), shape, dtype,
+                                   "io");
+}
+
+void normalise_bool_bytes(void* data, int64_t count) {
+  auto* p = static_cast<uint8_t*>(data);
+  for (int64_t i = 0; i < count; ++i) p[i] = p[i] != 0;
 }
 
 void swap_bytes(void* data, int64_t count, int64_t itemsize) {

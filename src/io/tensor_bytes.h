@@ -29,6 +29,9 @@ Array array_over_bytes(const std::shared_ptr<const MappedFile>& file, int64_t of
 // A fresh array holding a copy of `bytes` bytes at `data` (exactly the shape's size).
 Array array_copy_of_bytes(const void* data, const Shape& shape, DType dtype);
 
+// Bool bytes other than 0 read as 1 (as NumPy does), in place: kernels only ever see 0 and 1.
+void normalise_bool_bytes(void* data, int64_t count);
+
 // Reverses the byte order of each of `count` items of `itemsize` bytes (big-endian files).
 void swap_bytes(void* data, int64_t count, int64_t itemsize);
 
