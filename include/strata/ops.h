@@ -106,6 +106,10 @@ Array logsumexp(const Array& a, const Axes& axes = {}, bool keepdims = false);
 // argmax along one axis (NaN counts as the maximum; first occurrence wins); int32 result.
 Array argmax(const Array& a, int axis, bool keepdims = false);
 Array argmin(const Array& a, int axis, bool keepdims = false);
+// jnp.argsort(a, axis, stable=True): int32 positions that sort every line along `axis` in
+// ascending order, equal elements keeping their order; floats in IEEE total order (NaNs last,
+// -0 before +0, like lax.sort).  Not differentiable (an integer result); batches under vmap.
+Array argsort(const Array& a, int axis = -1);
 Array softmax(const Array& a, int axis = -1);
 Array log_softmax(const Array& a, int axis = -1);
 // Layer-norm building block: mean and (biased) variance over `axes`, with keepdims.

@@ -9,13 +9,15 @@
 //   auto keys = random::split(k);                    // (2, 2)
 //   Array w = random::normal(keys[0], {128, 64});    // float32
 //
-// Keys, split, fold_in, bits and uniform reproduce JAX exactly (jax_threefry_partitionable=True,
-// the default since JAX 0.5).  normal and truncated_normal use the same erf_inv polynomial as
-// XLA for float32 and agree to float32 rounding (about 1e-6 relative).  Float64 samples follow
+// Keys, split, fold_in, bits, uniform, bernoulli and permutation reproduce JAX exactly
+// (jax_threefry_partitionable=True, the default since JAX 0.5), checked against live JAX in
+// tests/parity/random_parity_test.cpp.  normal and truncated_normal use the same erf_inv polynomial
+// as XLA for float32 and agree to float32 rounding (about 1e-6 relative).  Float64 samples follow
 // JAX with jax_enable_x64.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "strata/core/array.h"
 
@@ -49,5 +51,29 @@ Array normal(const Array& key, Shape shape, DType dtype = DType::Float32);
 // (jax.random.truncated_normal); infinite bounds are allowed.
 Array truncated_normal(const Array& key, double lower, double upper, Shape shape,
                        DType dtype = DType::Float32);
+
+// Standard Gumbel samples (jax.random.gumbel, mode "low"): -log(-log(u)) for u uniform in
+// [tiny, 1), tiny being the dtype's smallest normal number.
+Array gumbel(const Array& key, Shape shape, DType dtype = DType::Float32);
+
+// Booleans that are true with probability p (jax.random.bernoulli, mode "low":
+// uniform(key, shape, dtype of p) < p).  With a double, p is a float32 scalar (JAX's default
+// for a Python float); an array p must be floating-point and broadcast to `shape`, which
+// defaults to p's shape.
+Array bernoulli(const Array& key, double p = 0.5, Shape shape = {});
+Array bernoulli(const Array& key, const Array& p, std::optional<Shape> shape = std::nullopt);
+
+// Indices drawn from the categorical distributions softmax(logits, axis)
+// (jax.random.categorical with replace=True, by the Gumbel-max trick); int32.  The result has
+// `shape`, which defaults to logits' shape without `axis`; a given shape must end with a shape
+// that logits' batch shape broadcasts to, and its leading axes draw independent samples.
+Array categorical(const Array& key, const Array& logits, int axis = -1,
+                  std::optional<Shape> shape = std::nullopt);
+
+// A random permutation of 0 .. n-1 (jax.random.permutation(key, n)); int32 (n,).
+Array permutation(const Array& key, int64_t n);
+// x with its slices along `axis` in a random order (jax.random.permutation(key, x, axis), with
+// independent=False): the same order as permutation(key, x.shape[axis]).  Differentiable in x.
+Array permutation(const Array& key, const Array& x, int axis = 0);
 
 }  // namespace strata::random

@@ -6,6 +6,7 @@
 #include "ops/helpers.h"
 #include "primitives/layout.h"
 #include "primitives/reduce.h"
+#include "primitives/sort.h"
 #include "strata/grad.h"
 
 namespace strata {
@@ -192,6 +193,17 @@ Array argmax(const Array& a, int axis, bool keepdims) {
 
 Array argmin(const Array& a, int axis, bool keepdims) {
   return arg_reduce("argmin", false, a, axis, keepdims);
+}
+
+Array argsort(const Array& a, int axis) {
+  ops::check_valid("argsort", a);
+  if (a.ndim() == 0) {
+    fail("argsort",
+         "needs an operand with at least one axis, found a 0-d array; reshape it to "
+         "(1,) first");
+  }
+  const int ax = ops::normalize_axis("argsort", axis, a.ndim());
+  return prim::bind1(prim::make<prim::Argsort>(ax), {a});
 }
 
 Array softmax(const Array& a, int axis) {

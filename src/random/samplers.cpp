@@ -1,5 +1,5 @@
-// Float samplers: uniform, normal, truncated_normal (rng.md sections 8-10).  Each is a handful of
-// ops on random bits, so it traces and compiles like any other strata code.
+// Float samplers: uniform, normal, truncated_normal (rng.md sections 8-10) and gumbel.  Each is a
+// handful of ops on random bits, so it traces and compiles like any other strata code.
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -132,6 +132,18 @@ Array truncated_normal(const Array& key, double lower, double upper, Shape shape
   const Array low = constant(next_toward(lower, dtype, true), dtype);
   const Array high = constant(next_toward(upper, dtype, false), dtype);
   return minimum(maximum(out, low), high);
+}
+
+Array gumbel(const Array& key, Shape shape, DType dtype) {
+  detail::check_key("random.gumbel", key);
+  detail::check_shape("random.gumbel", shape);
+  float_format("random.gumbel", dtype);
+  const double tiny = dtype == DType::Float16   ? 6.103515625e-05  // 2^-14
+                      : dtype == DType::Float64 ? std::numeric_limits<double>::min()
+                                                : std::numeric_limits<float>::min();
+  const Array u = uniform_between("random.gumbel", key, shape, dtype, constant(tiny, dtype),
+                                  constant(1, dtype));
+  return -log(-log(u));
 }
 
 }  // namespace strata::random

@@ -1,9 +1,9 @@
 // strata::random against golden values from live JAX (parity/gen_random.py, the versions in
 // parity/requirements.txt, recorded in the file's metadata): keys of negative and 64-bit seeds,
 // split, fold_in, bits of every width, uniform, normal and truncated_normal in float32 and
-// float64, for several shapes.  Integer outputs and uniform must be bit-exact; normal and
-// truncated_normal agree to float32 rounding (1e-6 relative) in float32 and to 1e-14 in float64,
-// as the test names say.
+// float64, for several shapes; gumbel, bernoulli, categorical and permutation.  Integer and
+// boolean outputs and uniform must be bit-exact; normal, truncated_normal and gumbel agree to
+// float32 rounding (1e-6 relative) in float32 and to 1e-14 in float64, as the test names say.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -116,6 +116,38 @@ TEST(RandomParity, NormalAndTruncatedNormalFloat32Within1e6Rel) {
 
 TEST(RandomParity, NormalAndTruncatedNormalFloat64Within1e14Rel) {
   expect_normals_close(DType::Float64, 1e-14);
+}
+
+TEST(RandomParity, GumbelFloat32Within1e6RelFloat64Within1e14Rel) {
+  for (const Case& c : seeds()) {
+    SCOPED_TRACE(c.prefix);
+    const Array key = random::key(c.seed);
+    expect_close(random::gumbel(key, {3, 4}), c.prefix + ".gumbel_3x4_float32", 1e-6);
+    expect_close(random::gumbel(key, {3, 4}, float64), c.prefix + ".gumbel_3x4_float64", 1e-14);
+  }
+}
+
+TEST(RandomParity, BernoulliCategoricalAndPermutationBitExact) {
+  for (const Case& c : seeds()) {
+    SCOPED_TRACE(c.prefix);
+    const Array key = random::key(c.seed);
+    const std::string p = c.prefix + ".";
+    expect_bit_exact(random::bernoulli(key, 0.3, {1000}), p + "bernoulli_0.3_1000");
+    expect_bit_exact(random::bernoulli(key, 0.5, {2, 3}), p + "bernoulli_half_2x3");
+    const Array& probs = want(p + "bernoulli_p5");  // float64 (5,)
+    expect_bit_exact(random::bernoulli(key, probs, Shape{4, 5}), p + "bernoulli_p5_float64_4x5");
+    const Array& logits = want(p + "categorical_logits");
+    expect_bit_exact(random::categorical(key, logits), p + "categorical_4x6");
+    expect_bit_exact(random::categorical(key, logits, 0), p + "categorical_axis0");
+    expect_bit_exact(random::categorical(key, logits, -1, Shape{7, 4}),
+                     p + "categorical_shape_7x4");
+    for (int64_t n : {1, 10, 100, 2000}) {
+      expect_bit_exact(random::permutation(key, n), p + "permutation_" + std::to_string(n));
+    }
+    const Array x = reshape(arange(0.0, 12.0), {4, 3});
+    expect_bit_exact(random::permutation(key, x, 0), p + "permutation_x4x3_axis0");
+    expect_bit_exact(random::permutation(key, x, 1), p + "permutation_x4x3_axis1");
+  }
 }
 
 }  // namespace
