@@ -25,7 +25,18 @@ inline auto make_composed_model(int64_t seed, int64_t num_layers, int64_t featur
   const auto batched_scan_layer = nn::lift::vmap(
       scan_layer, {.variable_axes = {{"params", strata::none}}, .split_rngs = {{"params", false}}});
   nn::Rngs rngs(seed);
-  return batched_scan_layer.init(rngs, features);  // dense.kernel: (N, F, F), shared by the batch
+  auto model = batched_scan_layer.init(rngs, features);  // dense.kernel: (N, F, F), shared
+  // The Python original is Linen, whose initial values the same seed must reproduce: nn.scan
+  // splits the root key into one key per layer, and Dense_0's kernel key in layer i is
+  // linen_fold_in(split[i], {"Dense_0", 3}) — the kernel is the scope's third draw, because
+  // nn.scan traces its body twice during init and the draw counter counts both traces.  The bias
+  // is zeros, as nn::Linear's.
+  const strata::Array layer_keys = strata::random::split(strata::random::key(seed), num_layers);
+  model.module.layers.dense.kernel.value = strata::vmap([features](const strata::Array& k) {
+    return nn::init::lecun_normal()(nn::linen_fold_in(k, {"Dense_0", 3}), {features, features},
+                                    strata::float32);
+  })(layer_keys);
+  return model;
 }
 
 // x_batch: (B, F) -> (B * F,): every example through the same N layers.

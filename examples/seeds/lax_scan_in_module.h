@@ -1,5 +1,7 @@
 // Seed 004 — a plain scan inside a module: one weight W declared once, outside the loop, and a
 // recurrence h <- tanh(h @ W) that closes over it for T steps (no lift needed: W is one array).
+// The Python original is a Linen module; W is initialised from Linen's key for it, so the same
+// seed gives the same output (tests/parity/seeds_parity_test.cpp).
 #pragma once
 
 #include <strata/nn/nn.h>
@@ -11,8 +13,10 @@ struct LaxScanModule {
   strata::nn::Param W;  // (hidden, hidden), lecun_normal, drawn once
   int64_t T = 0;        // static: the number of recurrence steps
 
-  LaxScanModule(int64_t hidden, int64_t steps, strata::nn::Rngs& rngs)
-      : W(strata::nn::init::lecun_normal()(rngs.params(), {hidden, hidden},
+  // Linen's self.param("W", ...) at the root scope is the scope's first draw: its key is
+  // linen_fold_in(key, {1}).
+  LaxScanModule(int64_t hidden, int64_t steps, const strata::Array& key)
+      : W(strata::nn::init::lecun_normal()(strata::nn::linen_fold_in(key, {1}), {hidden, hidden},
                                            strata::DType::Float32)),
         T(steps) {}
 
@@ -33,8 +37,7 @@ struct LaxScanModule {
 // x: (hidden,) -> (hidden,) after T steps of the recurrence.
 inline strata::Array lax_scan_in_module(int64_t seed, const strata::Array& x, int64_t hidden,
                                         int64_t T) {
-  strata::nn::Rngs rngs(seed);
-  const LaxScanModule model(hidden, T, rngs);
+  const LaxScanModule model(hidden, T, strata::random::key(seed));
   return model(x);
 }
 

@@ -17,16 +17,18 @@ inline strata::nn::Linear make_blocks(int64_t seed, int64_t num_layers, int64_t 
   return make_block(rngs.split(num_layers));
 }
 
-// x: (F,) -> (F,): relu(block_i(x)) for every layer in order.
+// x: (F,) -> (F,): relu(block_i(x)) for every layer in order, as one scan over the stacked blocks.
+inline strata::Array run_blocks(const strata::nn::Linear& blocks, const strata::Array& x) {
+  namespace nn = strata::nn;
+  auto layer =
+      nn::scan([](const strata::Array& h, const nn::Linear& block) { return nn::relu(block(h)); },
+               {nn::Carry, 0}, nn::Carry);
+  return layer(x, blocks);
+}
+
 inline strata::Array scan_layers_forward(int64_t seed, const strata::Array& x, int64_t num_layers,
                                          int64_t features) {
-  namespace st = strata;
-  namespace nn = strata::nn;
-  const nn::Linear blocks = make_blocks(seed, num_layers, features);
-  auto forward =
-      nn::scan([](const st::Array& h, const nn::Linear& block) { return nn::relu(block(h)); },
-               {nn::Carry, 0}, nn::Carry);
-  return st::reshape(forward(x, blocks), {-1});
+  return strata::reshape(run_blocks(make_blocks(seed, num_layers, features), x), {-1});
 }
 
 }  // namespace seeds

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/sha1.h"
 #include "strata/core/error.h"
 #include "strata/nn/module_path.h"
 #include "strata/ops.h"
@@ -147,6 +148,42 @@ uint32_t Rngs::count(std::string_view name) const {
          "; read it outside the traced function");
   }
   return c.item<uint32_t>();
+}
+
+}  // namespace strata::nn
+
+namespace strata::nn {
+
+LinenPathItem::LinenPathItem(const char* name) : bytes(name) {}
+LinenPathItem::LinenPathItem(std::string name) : bytes(std::move(name)) {}
+LinenPathItem::LinenPathItem(int n) : LinenPathItem(static_cast<int64_t>(n)) {}
+LinenPathItem::LinenPathItem(int64_t n) {
+  if (n < 0) {
+    fail("nn.linen_fold_in", "path integers must be >= 0 (Linen hashes their unsigned bytes), ",
+         "found ", n);
+  }
+  // Python's n.to_bytes((n.bit_length() + 7) // 8, 'big'): no bytes at all for 0.
+  char be[8];
+  int count = 0;
+  for (auto u = static_cast<uint64_t>(n); u != 0; u >>= 8)
+    be[7 - count++] = static_cast<char>(u & 0xFF);
+  bytes.assign(be + 8 - count, be + 8);
+}
+Array linen_fold_in(const Array& key, const std::vector<LinenPathItem>& path) {
+  if (!key.valid())
+    fail("nn.linen_fold_in", "expected a uint32 key of shape (2,), found an empty Array");
+  if (key.dtype() != DType::UInt32 || key.shape() != Shape{2}) {
+    fail("nn.linen_fold_in",
+         "expected a key of dtype uint32 and shape (2,) (as from random::key), found ", key.dtype(),
+         " of shape ", to_string(key.shape()));
+  }
+  if (path.empty()) return key;  // Linen folds nothing in for an empty path
+  std::string message;
+  for (const LinenPathItem& item : path) message += item.bytes;
+  const std::array<uint8_t, 20> digest = detail::sha1(message);
+  const uint32_t h = (uint32_t{digest[0]} << 24) | (uint32_t{digest[1]} << 16) |
+                     (uint32_t{digest[2]} << 8) | uint32_t{digest[3]};
+  return random::fold_in(key, h);
 }
 
 }  // namespace strata::nn

@@ -100,4 +100,23 @@ class Rngs {
   std::map<std::string, Stream, std::less<>> streams;
 };
 
+// One element of a Flax Linen scope path: a name (a module's, e.g. "Dense_0") or a non-negative
+// integer (a draw counter).
+struct LinenPathItem {
+  LinenPathItem(const char* name);  // NOLINT: implicit, so paths read {"Dense_0", 3}
+  LinenPathItem(std::string name);  // NOLINT
+  LinenPathItem(int64_t n);         // NOLINT
+  LinenPathItem(int n);             // NOLINT
+  std::string bytes;                // what Linen hashes: UTF-8, or the integer's big-endian bytes
+};
+
+// Flax Linen's key derivation (flax.core.scope's LazyRng): fold_in(key, h) with h the first four
+// bytes (big-endian) of the SHA-1 of the path's elements' bytes, concatenated (Flax's default;
+// its opt-in flax_fix_rng_separator flag, which puts a zero byte before each, is not followed).  Linen draws
+// a parameter's init key as linen_fold_in(scope key, {module names..., counter}), the counter
+// counting the scope's draws from 1; porting a Linen model with its exact initial values means
+// deriving its keys this way (examples/seeds/lax_scan_in_module.h, composed_lifts_forward.h).
+// nn::Rngs follows NNX instead, which hashes nothing.  key: uint32 (2,).
+Array linen_fold_in(const Array& key, const std::vector<LinenPathItem>& path);
+
 }  // namespace strata::nn
