@@ -65,6 +65,8 @@ double now() {
 }
 
 using bench::median;
+using bench::reset_peak;
+using bench::status_kib;
 
 double g_reps_scale = 1.0;
 int reps(int n) {
@@ -508,23 +510,6 @@ void w2_table(const std::vector<int64_t>& lengths) {
 }
 
 // ---------------------------------------------------------------- measured peak memory
-int64_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const size_t n = std::strlen(field);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, field) == 0) return std::atoll(line.c_str() + n);
-  }
-  return -1;
-}
-
-bool reset_peak() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out);
-}
-
 // Child: build the inputs, reset the peak, compile + run once, print what the call added.
 int memory_child(const std::string& workload, const std::string& policy_spec, int64_t L) {
   const int policy = policy_index(policy_spec);

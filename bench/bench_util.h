@@ -5,8 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "strata/strata.h"
@@ -58,6 +62,25 @@ inline double median_seconds(int reps, const std::function<void()>& fn) {
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) t.push_back(seconds(fn));
   return median(std::move(t));
+}
+
+// A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1.
+inline int64_t status_kib(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const size_t n = std::strlen(field);
+  while (std::getline(in, line)) {
+    if (line.compare(0, n, field) == 0) return std::atoll(line.c_str() + n);
+  }
+  return -1;
+}
+
+// Resets VmHWM to the current RSS (writing 5 to /proc/self/clear_refs); false where refused.
+inline bool reset_peak() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
 }
 
 }  // namespace bench
