@@ -73,6 +73,8 @@ def run_one(args, system, workload, variant, L, compile_only):
 def interleaved(args, cases, rounds, compile_only):
     results = {}  # (workload, L, system, variant) -> [result per round]
     for workload, L, systems in cases:
+        if args.workloads and workload not in args.workloads:
+            continue
         runs = [(s, v) for s, vs in systems.items() for v in vs
                 if not args.systems or s in args.systems]
         for r in range(rounds):
@@ -158,6 +160,7 @@ def main():
     p.add_argument("--timeout", type=int, default=300)
     p.add_argument("--only", choices=["step", "compile"], default=None)
     p.add_argument("--systems", nargs="+", choices=["strata", "jax", "torch"], default=None)
+    p.add_argument("--workloads", nargs="+", choices=["w1", "w2", "train"], default=None)
     p.add_argument("--tables-from", metavar="JSONL", default=None,
                    help="print the tables of earlier runs' results (for a compile case, the "
                         "latest line wins; step cases take the median of all lines) and stop")

@@ -179,11 +179,9 @@ Array relu(const Array& a) {
 Array gelu(const Array& a, bool approximate) {
   const Array x = to_inexact("gelu", a);
   if (approximate) {
-    // jax.nn.gelu(approximate=True): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    const double k = std::sqrt(2.0 / std::numbers::pi);
-    const Array inner = multiply(add(x, multiply(weak_constant(0.044715), multiply(x, square(x)))),
-                                 weak_constant(k));
-    return multiply(multiply(x, weak_constant(0.5)), add(tanh(inner), weak_constant(1.0)));
+    // jax.nn.gelu(approximate=True): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), one
+    // elementwise primitive whose vjp keeps only x (backend/cpu/elementwise.h).
+    return unary_op(UnaryOp::GeluTanh, x);
   }
   // Exact: 0.5 x (1 + erf(x / sqrt(2)))
   const Array e = erf(multiply(x, weak_constant(1.0 / std::numbers::sqrt2)));

@@ -106,6 +106,15 @@ std::vector<Array> Unary::vjp(const VjpArgs& args) const {
       return {ct * cos(x)};
     case cpu::UnaryOp::Cos:
       return {-ct * sin(x)};
+    case cpu::UnaryOp::GeluTanh:  // keeps only x
+      return {ct * bind1(make<Unary>(cpu::UnaryOp::GeluTanhGrad), {x})};
+    case cpu::UnaryOp::GeluTanhGrad: {
+      // d/dx gelu'(x) = (1 - t^2) (u' - x t u'^2 + 3 k c x^2), t = tanh(u), u = k (x + c x^3)
+      constexpr double k = 0.7978845608028654, c = 0.044715;
+      const Array t = tanh((x + c * (x * (x * x))) * k);
+      const Array du = k * (1.0 + 3.0 * c * (x * x));
+      return {ct * ((1.0 - t * t) * (du - x * t * du * du + 3.0 * k * c * (x * x)))};
+    }
     default:  // sign, floor, ceil, not
       return {Array()};
   }

@@ -79,6 +79,27 @@ TEST(ElementwiseOps, UnaryMatchesReferenceInFloat32AndFloat64) {
   }
 }
 
+// gelu (tanh form) is one primitive whose vjp keeps only x: its first and second derivatives
+// against central differences in float64, float32 values within rounding of the composed formula
+// evaluated op by op (the kernel may contract a multiply-add into one FMA), and a backward graph
+// that recomputes nothing but gelu_tanh_grad from x.
+TEST(ElementwiseOps, GeluTanhIsOnePrimitiveWithExactFirstAndSecondDerivatives) {
+  const Array x = random_array({23}, DType::Float64, 5, -4, 4);
+  check_grads([](const Array& a) { return gelu(a); }, x);
+  check_grads([](const Array& a) { return grad([](const Array& b) { return sum(gelu(b)); })(a); },
+              x);
+  const Array xf = random_array({257}, DType::Float32, 6, -6, 6);
+  const Array composed =
+      (xf * 0.5f) * (tanh((xf + 0.044715f * (xf * (xf * xf))) * 0.7978845608028654f) + 1.0f);
+  expect_all_close(to_doubles(gelu(xf)), to_doubles(composed), 1e-6, 1e-7, "eager");
+  expect_all_close(to_doubles(jit([](const Array& a) { return gelu(a); })(xf)),
+                   to_doubles(composed), 1e-6, 1e-7, "jit");
+  const std::string backward =
+      trace(grad([](const Array& a) { return sum(gelu(a)); }), xf).to_string();
+  EXPECT_NE(backward.find("gelu_tanh_grad"), std::string::npos) << backward;
+  EXPECT_EQ(backward.find(" tanh "), std::string::npos) << backward;  // no composed tanh
+}
+
 TEST(ElementwiseOps, HalfPrecisionComputesInFloatAndRoundsOnce) {
   for (DType dt : {DType::Float16, DType::BFloat16}) {
     const Array x = random_array({64}, dt, 3, -3, 3);

@@ -12,9 +12,10 @@
 namespace strata::cpu {
 
 const char* name(UnaryOp op) {
-  static constexpr const char* kNames[] = {"neg",   "abs",  "sign",  "exp",  "log",      "log1p",
-                                           "expm1", "sqrt", "rsqrt", "tanh", "logistic", "erf",
-                                           "sin",   "cos",  "floor", "ceil", "not",      "erf_inv"};
+  static constexpr const char* kNames[] = {
+      "neg",   "abs",   "sign", "exp",      "log",       "log1p",         "expm1",
+      "sqrt",  "rsqrt", "tanh", "logistic", "erf",       "sin",           "cos",
+      "floor", "ceil",  "not",  "erf_inv",  "gelu_tanh", "gelu_tanh_grad"};
   return kNames[static_cast<int>(op)];
 }
 const char* name(BinaryOp op) {
@@ -234,6 +235,21 @@ double erf_inv(double x) {
   return erf_inv_f64(x);
 }
 
+// gelu's constants and inner polynomial, k (x + c x^3) computed in the composed form's order
+// ((x + c * (x * x^2)) * k), so the one-pass kernel gives its values up to FMA contraction.
+constexpr double kGeluK = 0.7978845608028654;  // sqrt(2 / pi)
+constexpr double kGeluC = 0.044715;
+template <typename T>
+T gelu_inner(T v) {
+  return (v + T(kGeluC) * (v * (v * v))) * T(kGeluK);
+}
+float tanh_of(float v) {
+  return vmath::tanh_f32(v);
+}
+double tanh_of(double v) {
+  return std::tanh(v);
+}
+
 template <typename T>
 void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
   switch (op) {
@@ -321,6 +337,20 @@ void unary_span(UnaryOp op, int64_t n, const T* x, T* y) {
         return;
       case UnaryOp::ErfInv:
         for (int64_t i = 0; i < n; ++i) y[i] = erf_inv(x[i]);
+        return;
+      case UnaryOp::GeluTanh:
+        for (int64_t i = 0; i < n; ++i) {
+          const T v = x[i];
+          y[i] = (v * T(0.5)) * (tanh_of(gelu_inner(v)) + T(1));
+        }
+        return;
+      case UnaryOp::GeluTanhGrad:
+        // d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) u', t = tanh(u), u' = k (1 + 3 c x^2)
+        for (int64_t i = 0; i < n; ++i) {
+          const T v = x[i], t = tanh_of(gelu_inner(v));
+          const T du = T(kGeluK) * (T(1) + T(3 * kGeluC) * (v * v));
+          y[i] = T(0.5) * (T(1) + t) + (T(0.5) * v) * ((T(1) - t * t) * du);
+        }
         return;
       default:
         break;

@@ -25,6 +25,11 @@ enum class UnaryOp {
   Ceil,
   Not,     // logical not on bool, bitwise not on integers
   ErfInv,  // inverse error function (float32: the polynomial XLA lowers erf_inv to)
+  // jax.nn.gelu(approximate=True), 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), in one pass
+  // (the composed form's operations in its order, up to FMA contraction), and its derivative in
+  // x: the vjp then keeps only x, where the composed form kept its tanh and cube intermediates.
+  GeluTanh,
+  GeluTanhGrad,
 };
 // And/Or/Xor are logical on bool and bitwise on integers.  Shifts follow XLA: the amount is read
 // as unsigned, and an amount of at least the bit width gives 0 (logical) or the sign fill
