@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "ops/helpers.h"
 #include "random/internal.h"
@@ -61,7 +62,7 @@ Array bernoulli(const Array& key, double p, Shape shape) {
 Array bernoulli(const Array& key, const Array& p, std::optional<Shape> shape) {
   detail::check_key("random.bernoulli", key);
   check_floating("random.bernoulli", "p", p.dtype());
-  const Shape out = shape.value_or(p.shape());
+  const Shape out = std::move(shape).value_or(p.shape());
   detail::check_shape("random.bernoulli", out);
   check_broadcasts("random.bernoulli", "p", p.shape(), out);
   return less(uniform(key, out, p.dtype()), p);
@@ -84,7 +85,7 @@ Array categorical(const Array& key, const Array& logits, int axis, std::optional
   if (categories == 0) fail(api, "logits have no categories: axis ", axis, " has size 0");
   Shape batch = logits.shape();
   batch.erase(batch.begin() + ax);
-  const Shape out = shape.value_or(batch);
+  const Shape out = std::move(shape).value_or(batch);
   detail::check_shape(api, out);
   check_broadcasts(api, "logits (without the category axis)", batch, out);
   // The Gumbel noise has the result's shape with the category axis put back at the same place

@@ -66,7 +66,7 @@ void argsort_dense(const T* x, int64_t outer, int64_t n, int64_t inner, int32_t*
 
 }  // namespace
 
-ArgsortKernel::ArgsortKernel(const Array& layout, int axis, Array staging) : axis_(axis) {
+ArgsortKernel::ArgsortKernel(const Array& layout, int axis, const Array& staging) : axis_(axis) {
   if (!layout.is_contiguous()) {
     staging_ = staging.valid() ? staging : detail::empty(layout.shape(), layout.dtype());
   }

@@ -20,7 +20,7 @@ class ArgsortKernel {
   // `layout` has the shape, strides and dtype of the operands run() will get (its data is not
   // read); out is dense int32 of the same shape.  A strided operand is first copied into
   // `staging` (dense, layout's shape and dtype), allocated here when not given.
-  ArgsortKernel(const Array& layout, int axis, Array staging = Array());
+  ArgsortKernel(const Array& layout, int axis, const Array& staging = Array());
   void run(const Array& x, const Array& out);
 
   struct Entry {
