@@ -1,6 +1,7 @@
 #include "primitives/primitive.h"
 
 #include <iterator>
+#include <limits>
 #include <new>
 #include <sstream>
 
@@ -134,6 +135,19 @@ std::string axes_to_string(const std::vector<int64_t>& axes) {
 
 void expect_arity(const char* name, const std::vector<ValueType>& inputs, size_t n) {
   if (inputs.size() != n) fail(name, "expected ", n, " operands, found ", inputs.size());
+}
+
+void expect_index_axis(const char* name, const ValueType& t, int axis) {
+  const int ndim = static_cast<int>(t.shape.size());
+  if (axis < 0 || axis >= ndim) {
+    fail(name, "axis ", axis, " is out of range for an operand of type ", to_string(t),
+         " (the axis must be in [0, ", ndim, "); normalise negative axes first)");
+  }
+  const int64_t n = t.shape[static_cast<size_t>(axis)];
+  if (n > std::numeric_limits<int32_t>::max()) {
+    fail(name, "axis ", axis, " of ", to_string(t), " has ", n,
+         " elements, more than an int32 index can address");
+  }
 }
 
 }  // namespace strata::prim

@@ -178,5 +178,8 @@ PrimitivePtr make(Args&&... args) {
 std::string axes_to_string(const std::vector<int>& axes);
 std::string axes_to_string(const std::vector<int64_t>& axes);
 void expect_arity(const char* name, const std::vector<ValueType>& inputs, size_t n);
+// Throws "[name] ..." unless `axis` is in [0, rank of t) and t's size along it fits an int32
+// index (the primitives that return positions along one axis: argmax / argmin, argsort).
+void expect_index_axis(const char* name, const ValueType& t, int axis);
 
 }  // namespace strata::prim

@@ -1,7 +1,6 @@
 #include "primitives/reduce.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "compile/working_memory.h"
 #include "primitives/layout.h"
@@ -98,19 +97,10 @@ Primitive::Kernel Reduce::prepare(const std::vector<Array>& in,
 std::vector<ValueType> ArgReduce::infer(const std::vector<ValueType>& in) const {
   expect_arity(name(), in, 1);
   const ValueType& t = in[0];
-  const int ndim = static_cast<int>(t.shape.size());
-  if (axis_ < 0 || axis_ >= ndim) {
-    fail(name(), "axis ", axis_, " is out of range for an operand of type ", to_string(t),
-         " (the axis must be in [0, ", ndim, "); normalise negative axes first)");
-  }
-  const int64_t n = t.shape[static_cast<size_t>(axis_)];
-  if (n == 0) {
+  expect_index_axis(name(), t, axis_);
+  if (t.shape[static_cast<size_t>(axis_)] == 0) {
     fail(name(), "cannot reduce an empty axis: axis ", axis_, " of ", to_string(t),
          " has size 0, so there is no index to return; reduce only non-empty axes");
-  }
-  if (n > std::numeric_limits<int32_t>::max()) {
-    fail(name(), "axis ", axis_, " of ", to_string(t), " has ", n,
-         " elements, more than an int32 index can address");
   }
   Shape shape = t.shape;
   shape.erase(shape.begin() + axis_);

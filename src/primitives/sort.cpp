@@ -1,6 +1,5 @@
 #include "primitives/sort.h"
 
-#include <limits>
 #include <memory>
 
 #include "backend/cpu/sort.h"
@@ -11,18 +10,8 @@ namespace strata::prim {
 
 std::vector<ValueType> Argsort::infer(const std::vector<ValueType>& in) const {
   expect_arity(name(), in, 1);
-  const ValueType& t = in[0];
-  const int ndim = static_cast<int>(t.shape.size());
-  if (axis_ < 0 || axis_ >= ndim) {
-    fail(name(), "axis ", axis_, " is out of range for an operand of type ", to_string(t),
-         " (the axis must be in [0, ", ndim, "); normalise negative axes first)");
-  }
-  const int64_t n = t.shape[static_cast<size_t>(axis_)];
-  if (n > std::numeric_limits<int32_t>::max()) {
-    fail(name(), "axis ", axis_, " of ", to_string(t), " has ", n,
-         " elements, more than an int32 index can address");
-  }
-  return {ValueType{t.shape, DType::Int32, false}};
+  expect_index_axis(name(), in[0], axis_);
+  return {ValueType{in[0].shape, DType::Int32, false}};
 }
 
 void Argsort::eval_cpu(const std::vector<Array>& in, const std::vector<Array>& out) const {

@@ -518,11 +518,7 @@ void arg_dense(const T* x, int64_t outer, int64_t n, int64_t inner, int32_t* out
 
 void arg_reduce(bool is_max, const Array& x, int axis, const Array& out, const Array* staging) {
   if (out.size() == 0) return;
-  const auto ax = static_cast<size_t>(axis);
-  const int64_t n = x.shape()[ax];
-  int64_t outer = 1, inner = 1;
-  for (size_t i = 0; i < ax; ++i) outer *= x.shape()[i];
-  for (size_t i = ax + 1; i < x.shape().size(); ++i) inner *= x.shape()[i];
+  const AxisSplit s = split_at_axis(x.shape(), axis);
   auto* dst = static_cast<int32_t*>(detail::mutable_data(out));
   visit_dtype(x.dtype(), [&](auto tag) {
     using S = decltype(tag);
@@ -540,9 +536,9 @@ void arg_reduce(bool is_max, const Array& x, int axis, const Array& out, const A
     }
     const T* data = static_cast<const T*>(src.data());
     if (is_max) {
-      arg_dense<T, true>(data, outer, n, inner, dst);
+      arg_dense<T, true>(data, s.outer, s.n, s.inner, dst);
     } else {
-      arg_dense<T, false>(data, outer, n, inner, dst);
+      arg_dense<T, false>(data, s.outer, s.n, s.inner, dst);
     }
   });
 }

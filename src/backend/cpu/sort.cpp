@@ -81,15 +81,11 @@ void ArgsortKernel::run(const Array& x, const Array& out) {
     copy_into(x, staging_);
     src = staging_;
   }
-  const auto ax = static_cast<size_t>(axis_);
-  const int64_t n = x.shape()[ax];
-  int64_t outer = 1, inner = 1;
-  for (size_t i = 0; i < ax; ++i) outer *= x.shape()[i];
-  for (size_t i = ax + 1; i < x.shape().size(); ++i) inner *= x.shape()[i];
+  const AxisSplit s = split_at_axis(x.shape(), axis_);
   auto* dst = static_cast<int32_t*>(detail::mutable_data(out));
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    argsort_dense(static_cast<const T*>(src.data()), outer, n, inner, dst, scratch_);
+    argsort_dense(static_cast<const T*>(src.data()), s.outer, s.n, s.inner, dst, scratch_);
   });
 }
 

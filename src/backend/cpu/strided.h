@@ -17,6 +17,20 @@
 
 namespace strata::cpu {
 
+// A shape seen as [outer, n, inner] around one axis: the kernels that work along a single axis
+// (argmax / argmin, argsort) address element (o, j, i) of a dense array at (o * n + j) * inner + i.
+struct AxisSplit {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+inline AxisSplit split_at_axis(const Shape& shape, int axis) {
+  AxisSplit s;
+  const auto ax = static_cast<size_t>(axis);
+  s.n = shape[ax];
+  for (size_t i = 0; i < ax; ++i) s.outer *= shape[i];
+  for (size_t i = ax + 1; i < shape.size(); ++i) s.inner *= shape[i];
+  return s;
+}
+
 class StridedReader {
  public:
   explicit StridedReader(const Array& a)
